@@ -1,0 +1,158 @@
+"""The CycleGAN objective over two domains A and B, for any tensor shape.
+
+Generators ``g_ab`` (A->B) and ``g_ba`` (B->A); discriminators ``d_a`` and ``d_b``.  Optional parts,
+each switched on by the recipe's ``loss`` section:
+
+* identity loss (``lambda_identity``), dropped after ``identity_off_step`` steps (CycleGAN-VC);
+* two-step adversarial loss (``two_step``, CycleGAN-VC2): discriminators ``d2_a``/``d2_b`` judge
+  cycle-reconstructed samples, and the generators are trained against them too;
+* mixed discriminators (``mixed``, Brunner et al. 2018): ``dm_a``/``dm_b`` whose real set is A u B (or
+  A u B u C); their generator-side term is included unless ``mixed_generator_term`` is false;
+* half-normal noise on every discriminator input (``d_input_noise``), the same draw for real and fake;
+* a history pool of fakes (``pool_size``);
+* filling-in-frames masks (``mask_max_frames``, MaskCycleGAN-VC): a random run of frames is hidden
+  from the generator in the forward pass, the cycle pass sees all frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..config import LossConfig, ModelConfig
+from ..registry import DISCRIMINATORS, GENERATORS
+from .losses import ADVERSARIAL_LOSSES, gradient_penalty
+from .pool import HistoryPool
+
+
+@dataclass
+class Fakes:
+    """Generator outputs of one step, detached, for the discriminator update."""
+
+    fake_a: torch.Tensor
+    fake_b: torch.Tensor
+    cycle_a: torch.Tensor
+    cycle_b: torch.Tensor
+
+
+def build_generators(model: ModelConfig) -> tuple[nn.Module, nn.Module]:
+    spec = model.generator
+    return GENERATORS.build(spec.name, spec.args), GENERATORS.build(spec.name, spec.args)
+
+
+class CycleGAN(nn.Module):
+    """Holds the networks and computes the generator and discriminator losses of one step."""
+
+    def __init__(self, model: ModelConfig, loss: LossConfig, seed: int = 0) -> None:
+        super().__init__()
+        self.cfg = loss
+        self.g_ab, self.g_ba = build_generators(model)
+        spec = model.discriminator
+        names = ["d_a", "d_b"]
+        if loss.two_step:
+            names += ["d2_a", "d2_b"]
+        if loss.mixed != "none":
+            names += ["dm_a", "dm_b"]
+        self.discriminators = nn.ModuleDict({n: DISCRIMINATORS.build(spec.name, spec.args) for n in names})
+        self.adversarial = ADVERSARIAL_LOSSES[loss.adversarial]()
+        self.pool_a = HistoryPool(loss.pool_size, seed=seed + 1)
+        self.pool_b = HistoryPool(loss.pool_size, seed=seed + 2)
+        self.noise = torch.Generator().manual_seed(seed + 3)
+
+    # ------------------------------------------------------------------ helpers
+    def generators(self) -> list[nn.Module]:
+        return [self.g_ab, self.g_ba]
+
+    def _mask(self, x: torch.Tensor) -> torch.Tensor | None:
+        """All-ones mask with one random run of up to ``mask_max_frames`` zeroed frames per sample."""
+        if self.cfg.mask_max_frames <= 0:
+            return None
+        batch, frames = x.shape[0], x.shape[-1]
+        mask = torch.ones(batch, 1, frames)
+        for i in range(batch):
+            length = int(torch.randint(0, self.cfg.mask_max_frames + 1, (), generator=self.noise))
+            start = int(torch.randint(0, max(frames - length, 0) + 1, (), generator=self.noise))
+            mask[i, :, start:start + length] = 0
+        return mask.to(x.device, x.dtype).expand_as(x)
+
+    def _noisy(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
+        """Add one half-normal draw |N(0, sigma)| to every input (same tensor for real and fake)."""
+        sigma = self.cfg.d_input_noise
+        if sigma <= 0:
+            return list(inputs)
+        noise = torch.randn(inputs[0].shape, generator=self.noise).abs().mul_(sigma)
+        noise = noise.to(inputs[0].device, inputs[0].dtype)
+        return [x + noise for x in inputs]
+
+    def _judge(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        (noisy,) = self._noisy(x)
+        return self.discriminators[name](noisy)
+
+    # ------------------------------------------------------------------ generator side
+    def generator_loss(self, real_a: torch.Tensor, real_b: torch.Tensor, step: int
+                       ) -> tuple[torch.Tensor, dict[str, torch.Tensor], Fakes]:
+        cfg, adv = self.cfg, self.adversarial
+        fake_b = self.g_ab(real_a, self._mask(real_a))
+        fake_a = self.g_ba(real_b, self._mask(real_b))
+        cycle_a = self.g_ba(fake_b)
+        cycle_b = self.g_ab(fake_a)
+
+        logs: dict[str, torch.Tensor] = {}
+        logs["g_adv"] = adv.generator(self._judge("d_b", fake_b)) + adv.generator(self._judge("d_a", fake_a))
+        logs["cycle"] = F.l1_loss(cycle_a, real_a) + F.l1_loss(cycle_b, real_b)
+        total = logs["g_adv"] + cfg.lambda_cycle * logs["cycle"]
+
+        identity_on = cfg.identity_off_step is None or step < cfg.identity_off_step
+        if cfg.lambda_identity > 0 and identity_on:
+            logs["identity"] = F.l1_loss(self.g_ba(real_a), real_a) + F.l1_loss(self.g_ab(real_b), real_b)
+            total = total + cfg.lambda_identity * logs["identity"]
+        if cfg.two_step:
+            logs["g_adv2"] = adv.generator(self._judge("d2_a", cycle_a)) + adv.generator(self._judge("d2_b", cycle_b))
+            total = total + cfg.lambda_two_step * logs["g_adv2"]
+        if cfg.mixed != "none" and cfg.mixed_generator_term:
+            logs["g_mixed"] = adv.generator(self._judge("dm_a", fake_a)) + adv.generator(self._judge("dm_b", fake_b))
+            total = total + cfg.lambda_mixed * logs["g_mixed"]
+        logs["g_total"] = total
+        fakes = Fakes(fake_a.detach(), fake_b.detach(), cycle_a.detach(), cycle_b.detach())
+        return total, logs, fakes
+
+    # ------------------------------------------------------------------ discriminator side
+    def _d_term(self, name: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real, fake = self._noisy(real, fake)
+        critic = self.discriminators[name]
+        loss = self.adversarial.discriminator(critic(real), critic(fake))
+        if getattr(self.adversarial, "needs_gradient_penalty", False):
+            loss = loss + self.cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise)
+        return loss
+
+    def discriminator_loss(self, real_a: torch.Tensor, real_b: torch.Tensor, fakes: Fakes,
+                           mixed_real_a: torch.Tensor | None = None, mixed_real_b: torch.Tensor | None = None
+                           ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``mixed_real_*``: samples of the mixed discriminators' real set (A u B [u C]), when enabled."""
+        cfg = self.cfg
+        pooled_a = self.pool_a.query(fakes.fake_a)
+        pooled_b = self.pool_b.query(fakes.fake_b)
+        logs = {"d_adv": self._d_term("d_a", real_a, pooled_a) + self._d_term("d_b", real_b, pooled_b)}
+        total = logs["d_adv"]
+        if cfg.two_step:
+            logs["d_adv2"] = self._d_term("d2_a", real_a, fakes.cycle_a) + self._d_term("d2_b", real_b, fakes.cycle_b)
+            total = total + cfg.lambda_two_step * logs["d_adv2"]
+        if cfg.mixed != "none":
+            if mixed_real_a is None or mixed_real_b is None:
+                raise ValueError("mixed discriminators need samples of their mixed real set")
+            logs["d_mixed"] = self._d_term("dm_a", mixed_real_a, pooled_a) + self._d_term("dm_b", mixed_real_b, pooled_b)
+            total = total + cfg.lambda_mixed * logs["d_mixed"]
+        logs["d_total"] = total
+        return total, logs
+
+    # ------------------------------------------------------------------ state beyond parameters
+    def extra_state(self) -> dict:
+        return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict(), "noise": self.noise.get_state()}
+
+    def load_extra_state(self, state: dict, device: torch.device | str) -> None:
+        self.pool_a.load_state_dict(state["pool_a"], device)
+        self.pool_b.load_state_dict(state["pool_b"], device)
+        self.noise.set_state(state["noise"])

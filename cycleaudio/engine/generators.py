@@ -1,0 +1,105 @@
+"""Generators of the CycleGAN-VC family, registered by name for recipes.
+
+All generators map (batch, features, frames) to the same shape and are fully convolutional: any number
+of frames that is a multiple of ``time_multiple`` converts in one pass.  ``forward(x, mask)`` is the one
+signature of every generator; generators built with ``masked_input=True`` (MaskCycleGAN-VC) see
+``(x * mask, mask)`` as two input channels, the others ignore ``mask``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..registry import GENERATORS
+from .blocks import GatedConv, GatedUpsample, ResidualGLU1d
+
+
+def _masked(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> torch.Tensor:
+    """Stack (x*mask, mask) as channels for mask-aware generators; plain x otherwise. x: (B, D, T)."""
+    if not masked_input:
+        return x.unsqueeze(1)
+    if mask is None:
+        mask = torch.ones_like(x)
+    return torch.stack((x * mask, mask), dim=1)
+
+
+@GENERATORS.register("cyclegan_vc")
+class GatedCNN1dGenerator(nn.Module):
+    """CycleGAN-VC (2018): 1-D gated CNN, downsample x4 in time, residual GLU blocks, pixel-shuffle up."""
+
+    time_multiple = 4
+
+    def __init__(
+        self,
+        feature_dim: int = 24,
+        channels: int = 128,
+        residual_channels: int = 512,
+        n_residual: int = 6,
+        masked_input: bool = False,
+    ) -> None:
+        super().__init__()
+        self.masked_input = masked_input
+        in_dim = feature_dim * (2 if masked_input else 1)
+        self.net = nn.Sequential(
+            GatedConv(1, in_dim, channels, 15, norm=False),
+            GatedConv(1, channels, channels * 2, 5, stride=2),
+            GatedConv(1, channels * 2, residual_channels, 5, stride=2),
+            *[ResidualGLU1d(residual_channels) for _ in range(n_residual)],
+            GatedUpsample(1, residual_channels, channels * 2, 5),
+            GatedUpsample(1, channels * 2, channels, 5),
+            nn.Conv1d(channels, feature_dim, 15, padding=7),
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        stacked = _masked(x, mask, self.masked_input)
+        return self.net(stacked.flatten(1, 2))
+
+
+@GENERATORS.register("cyclegan_vc2")
+class TwoOneTwoDGenerator(nn.Module):
+    """CycleGAN-VC2's 2-1-2D generator: 2-D down/up-sampling around 1-D residual blocks.
+
+    2-D convolutions keep the spectral structure local while downsampling; the residual stack works in
+    1-D over (channels x reduced feature bins) so it can change the whole envelope at once.
+    """
+
+    time_multiple = 4
+
+    def __init__(
+        self,
+        feature_dim: int = 36,
+        channels: int = 128,
+        down_channels: int = 256,
+        residual_channels: int = 256,
+        n_residual: int = 6,
+        up_channels: tuple[int, int] = (128, 64),
+        masked_input: bool = False,
+    ) -> None:
+        super().__init__()
+        if feature_dim % 4:
+            raise ValueError(f"feature_dim must be a multiple of 4, got {feature_dim}")
+        self.masked_input = masked_input
+        self.feature_dim = feature_dim
+        reduced = down_channels * (feature_dim // 4)
+        self.down = nn.Sequential(
+            GatedConv(2, 2 if masked_input else 1, channels, (5, 15), norm=False),
+            GatedConv(2, channels, down_channels, 5, stride=2),
+            GatedConv(2, down_channels, down_channels, 5, stride=2),
+        )
+        self.to_1d = nn.Sequential(nn.Conv1d(reduced, residual_channels, 1), nn.InstanceNorm1d(residual_channels, affine=True))
+        self.residual = nn.Sequential(*[ResidualGLU1d(residual_channels) for _ in range(n_residual)])
+        self.to_2d = nn.Sequential(nn.Conv1d(residual_channels, reduced, 1), nn.InstanceNorm1d(reduced, affine=True))
+        self.down_channels = down_channels
+        self.up = nn.Sequential(
+            GatedUpsample(2, down_channels, up_channels[0], 5),
+            GatedUpsample(2, up_channels[0], up_channels[1], 5),
+            nn.Conv2d(up_channels[1], 1, (5, 15), padding=(2, 7)),
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.down(_masked(x, mask, self.masked_input))
+        batch, _, bins, frames = h.shape
+        h = self.to_2d(self.residual(self.to_1d(h.reshape(batch, -1, frames))))
+        h = h.reshape(batch, self.down_channels, bins, frames)
+        return self.up(h).squeeze(1)

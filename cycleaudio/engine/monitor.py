@@ -1,0 +1,57 @@
+"""Progress bar, TensorBoard scalars and the plain-text log of a training run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+
+class TrainingMonitor:
+    """Accumulates loss tensors on the device and reports their means every ``flush``.
+
+    Converting to Python floats only at flush time keeps the training step free of host syncs.
+    """
+
+    def __init__(self, exp_dir: Path, total_steps: int, start_step: int, progress: bool = True) -> None:
+        self.writer = SummaryWriter(str(exp_dir / "tb"), purge_step=start_step or None)
+        self.log_file = open(exp_dir / "train.log", "a", encoding="utf-8")
+        self.bar = tqdm(total=total_steps, initial=start_step, disable=not progress, unit="step", dynamic_ncols=True)
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+        self.last_step = start_step
+        self.last_time = time.perf_counter()
+
+    def accumulate(self, logs: dict[str, torch.Tensor]) -> None:
+        for key, value in logs.items():
+            self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
+        self.count += 1
+        self.bar.update(1)
+
+    def flush(self, step: int, extra: dict[str, float]) -> dict[str, float]:
+        """Write the window's mean losses; returns them (for tests and callers)."""
+        now = time.perf_counter()
+        means = {k: float(v) / max(self.count, 1) for k, v in self.sums.items()}
+        rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
+        for key, value in {**means, **extra}.items():
+            self.writer.add_scalar(f"train/{key}", value, step)
+        self.writer.add_scalar("train/steps_per_s", rate, step)
+        shown = {k: f"{means[k]:.3f}" for k in ("g_total", "d_total", "cycle") if k in means}
+        self.bar.set_postfix(shown)
+        text = " ".join(f"{k}={v:.4f}" for k, v in means.items())
+        self.log_text(f"step {step} {text} steps/s={rate:.2f}")
+        self.sums, self.count = {}, 0
+        self.last_step, self.last_time = step, now
+        return means
+
+    def log_text(self, line: str) -> None:
+        self.log_file.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        self.log_file.flush()
+
+    def close(self) -> None:
+        self.bar.close()
+        self.writer.close()
+        self.log_file.close()
