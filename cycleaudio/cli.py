@@ -63,6 +63,12 @@ def train(recipe: str, out: Path | None, overrides: tuple[str, ...], resume: boo
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--workers", type=int, default=None, help="Worker processes for analysis (default: all cores).")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
+@click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
+@click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default 0.5).")
+@click.option("--instrument", type=int, help="Music: General MIDI program of the output track (default 0, piano).")
+@click.option("--render", is_flag=True, default=None, help="Music: also write a WAV preview of every output.")
+@click.option("--size", type=click.Choice(["model", "original"]), help="Images: convert at the model's resolution or the original size.")
+@click.option("--grid/--no-grid", default=None, help="Images: also write input | output | cycled grids.")
 @user_errors
 def convert(model: Path, direction: str, source: Path, target: Path, device: str, **options: Any) -> None:
     """Convert SOURCE (a file or a folder, recursively) into TARGET, mirroring relative paths."""
@@ -81,13 +87,18 @@ def convert(model: Path, direction: str, source: Path, target: Path, device: str
 @click.option("--source", type=click.Path(path_type=Path), help="Unconverted inputs, evaluated as a baseline.")
 @click.option("--task", default=None, help="Task of the files (default: detected from the file types).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the results as JSON here.")
+@click.option("--classifier", type=click.Path(path_type=Path), help="Music/images: domain-classifier checkpoint.")
+@click.option("--cycled", type=click.Path(path_type=Path), help="Music/images: cycled-back files (for transfer strength).")
+@click.option("--inception", type=click.Path(path_type=Path), help="Images: InceptionV3 weights file for FID/KID.")
 @user_errors
-def evaluate(converted: Path, reference: Path, source: Path | None, task: str | None, json_path: Path | None) -> None:
+def evaluate(converted: Path, reference: Path, source: Path | None, task: str | None, json_path: Path | None,
+             **options: Any) -> None:
     """Objective metrics of CONVERTED files against REFERENCE files matched by name."""
     from . import api
     from .tasks import get_task
 
-    result = api.evaluate(converted, reference, source, task=task)
+    options = {k: v for k, v in options.items() if v is not None}
+    result = api.evaluate(converted, reference, source, task=task, **options)
     click.echo(get_task(result["task"]).format_evaluation(result))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
