@@ -152,6 +152,11 @@ def _convert(value: Any, tp: Any, where: str, source: str) -> Any:
             raise fail()
         return {str(k): _convert(v, args[1], f"{where}.{k}", source) for k, v in value.items()}
     if tp is float:
+        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                raise fail() from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail()
         return float(value)

@@ -25,3 +25,7 @@ class InputFileError(CycleAudioError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+    def __reduce__(self) -> tuple:
+        # keeps the error picklable, so worker processes can report it back
+        return (type(self), (self.path, self.reason))

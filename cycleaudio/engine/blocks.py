@@ -16,8 +16,13 @@ def _conv(dim: int) -> type[nn.Module]:
     return {1: nn.Conv1d, 2: nn.Conv2d}[dim]
 
 
-def _norm(dim: int) -> type[nn.Module]:
-    return {1: nn.InstanceNorm1d, 2: nn.InstanceNorm2d}[dim]
+def instance_norm(channels: int) -> nn.Module:
+    """Affine instance norm for 1-D or 2-D maps, as ``GroupNorm`` with one group per channel.
+
+    The two compute the same thing (per-sample, per-channel statistics over all positions), but
+    GroupNorm's CPU kernel is about three times faster than InstanceNorm's batch-norm-based one.
+    """
+    return nn.GroupNorm(channels, channels)
 
 
 class GatedConv(nn.Module):
@@ -36,7 +41,7 @@ class GatedConv(nn.Module):
         kernel = (kernel_size,) * dim if isinstance(kernel_size, int) else tuple(kernel_size)
         padding = tuple(k // 2 for k in kernel)
         self.conv = _conv(dim)(in_channels, 2 * out_channels, kernel, stride=stride, padding=padding)
-        self.norm = _norm(dim)(2 * out_channels, affine=True) if norm else nn.Identity()
+        self.norm = instance_norm(2 * out_channels) if norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.glu(self.norm(self.conv(x)), dim=1)
@@ -64,7 +69,7 @@ class GatedUpsample(nn.Module):
         expand = factor**dim
         self.conv = _conv(dim)(in_channels, 2 * out_channels * expand, kernel_size, padding=kernel_size // 2)
         self.shuffle = nn.PixelShuffle(factor) if dim == 2 else PixelShuffle1d(factor)
-        self.norm = _norm(dim)(2 * out_channels, affine=True)
+        self.norm = instance_norm(2 * out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.glu(self.norm(self.shuffle(self.conv(x))), dim=1)
@@ -78,7 +83,7 @@ class ResidualGLU1d(nn.Module):
         self.gate = GatedConv(1, channels, channels * expansion, kernel_size)
         self.out = nn.Sequential(
             nn.Conv1d(channels * expansion, channels, kernel_size, padding=kernel_size // 2),
-            nn.InstanceNorm1d(channels, affine=True),
+            instance_norm(channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

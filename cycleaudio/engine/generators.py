@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..registry import GENERATORS
-from .blocks import GatedConv, GatedUpsample, ResidualGLU1d
+from .blocks import GatedConv, GatedUpsample, ResidualGLU1d, instance_norm
 
 
 def _masked(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> torch.Tensor:
@@ -87,9 +87,9 @@ class TwoOneTwoDGenerator(nn.Module):
             GatedConv(2, channels, down_channels, 5, stride=2),
             GatedConv(2, down_channels, down_channels, 5, stride=2),
         )
-        self.to_1d = nn.Sequential(nn.Conv1d(reduced, residual_channels, 1), nn.InstanceNorm1d(residual_channels, affine=True))
+        self.to_1d = nn.Sequential(nn.Conv1d(reduced, residual_channels, 1), instance_norm(residual_channels))
         self.residual = nn.Sequential(*[ResidualGLU1d(residual_channels) for _ in range(n_residual)])
-        self.to_2d = nn.Sequential(nn.Conv1d(residual_channels, reduced, 1), nn.InstanceNorm1d(reduced, affine=True))
+        self.to_2d = nn.Sequential(nn.Conv1d(residual_channels, reduced, 1), instance_norm(reduced))
         self.down_channels = down_channels
         self.up = nn.Sequential(
             GatedUpsample(2, down_channels, up_channels[0], 5),

@@ -1,0 +1,159 @@
+"""The voice task: non-parallel voice conversion with WORLD features (CycleGAN-VC / VC2 style).
+
+Domains are two folders of speech files (or the built-in synthetic speakers, ``builtin:male`` and
+``builtin:female``).  Training uses random crops of per-speaker-normalised coded spectral envelopes;
+conversion maps envelopes with the generator and F0 with the log-Gaussian transform, and resynthesises
+with WORLD.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from ...bundle import ModelBundle
+from ...engine.data import RandomCrops
+from ...errors import CycleAudioError, RecipeError
+from ...jobs import JobReport
+from ..base import Task, TrainingData, cyclegan_recipe_class
+from .audio import AUDIO_SUFFIXES, read_audio, write_audio
+from .convert import convert_frames, convert_voice_files, world_settings
+from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
+from .metrics import evaluate_voice, format_voice_evaluation
+from .synthetic import DATASET_VERSION, SPEAKERS, write_builtin_voices
+from .world import WorldFrames, analyze, synthesize
+
+BUILTIN_PREFIX = "builtin:"
+
+
+@dataclass
+class VoiceData:
+    """Where the two speakers' recordings are."""
+
+    domain_a: str = "builtin:male"
+    domain_b: str = "builtin:female"
+    cache_dir: str = ""
+    workers: int = 0
+    sample_files: int = 2
+
+    def validate(self) -> None:
+        for key in ("domain_a", "domain_b"):
+            value = getattr(self, key)
+            if value.startswith(BUILTIN_PREFIX) and value[len(BUILTIN_PREFIX):] not in SPEAKERS:
+                raise ValueError(f"data.{key}: built-in speakers are {', '.join(BUILTIN_PREFIX + s for s in SPEAKERS)}")
+
+
+@dataclass
+class VoiceFeatures:
+    """WORLD analysis settings and the training crop length."""
+
+    kind: Literal["world"] = "world"
+    sample_rate: int = 16000
+    frame_period: float = 5.0
+    envelope_dim: int = 36
+    f0_method: Literal["harvest", "dio"] = "harvest"
+    f0_floor: float = 71.0
+    f0_ceil: float = 800.0
+    crop_frames: int = 128
+
+    def validate(self) -> None:
+        if self.sample_rate < 8000:
+            raise ValueError("features.sample_rate must be at least 8000")
+        if not 0 < self.f0_floor < self.f0_ceil:
+            raise ValueError("features.f0_floor must be positive and below f0_ceil")
+        if self.crop_frames % 4:
+            raise ValueError("features.crop_frames must be a multiple of 4")
+
+
+def cache_dir(recipe: Any) -> Path:
+    return Path(recipe.data.cache_dir).expanduser() if recipe.data.cache_dir else default_cache_dir()
+
+
+def domain_folder(spec: str, recipe: Any, split: str = "train") -> Path:
+    """A data spec as a folder: ``builtin:<speaker>`` is generated (once) into the cache."""
+    if spec.startswith(BUILTIN_PREFIX):
+        root = write_builtin_voices(cache_dir(recipe) / DATASET_VERSION)
+        return root / split / spec[len(BUILTIN_PREFIX):]
+    return Path(spec).expanduser()
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class VoiceTask(Task):
+    name = "voice"
+    recipe_class = cyclegan_recipe_class("VoiceRecipe", VoiceData, VoiceFeatures)
+    suffixes = AUDIO_SUFFIXES
+
+    def __init__(self) -> None:
+        self._sample_frames: dict[tuple[str, str], list[tuple[str, WorldFrames]]] = {}
+
+    # ------------------------------------------------------------------ training data
+    def prepare(self, recipe: Any, exp_dir: Path) -> TrainingData:
+        feat = recipe.features
+        dim = recipe.model.generator.args.get("feature_dim", feat.envelope_dim)
+        if dim != feat.envelope_dim:
+            raise RecipeError(f"model.generator.args.feature_dim ({dim}) must equal features.envelope_dim ({feat.envelope_dim})")
+        settings = world_settings(recipe)
+        min_seconds = feat.crop_frames * feat.frame_period / 1000.0
+        sources, statistics = {}, {}
+        for key, spec in (("a", recipe.data.domain_a), ("b", recipe.data.domain_b)):
+            files = audio_files(domain_folder(spec, recipe))
+            utterances, failures = extract_features(files, settings, cache_dir(recipe), recipe.data.workers,
+                                                    min_seconds, label=f"features {key.upper()}")
+            for path, reason in failures:
+                warn(f"skipping {path}: {reason}")
+            utterances = [u for u in utterances if u.envelope.shape[0] >= feat.crop_frames]
+            if not utterances:
+                raise CycleAudioError(f"domain {key.upper()} ({spec}): no usable training files")
+            statistics[key] = domain_statistics(utterances)
+            items = [torch.from_numpy(normalise(u.envelope, statistics[key])).float() for u in utterances]
+            sources[key] = RandomCrops(items, feat.crop_frames)
+        statistics["features"] = {"kind": feat.kind, "sample_rate": feat.sample_rate}
+        return TrainingData(sources["a"], sources["b"], statistics)
+
+    # ------------------------------------------------------------------ samples during training
+    def _samples(self, recipe: Any, domain: str) -> list[tuple[str, WorldFrames]]:
+        spec = recipe.data.domain_a if domain == "a" else recipe.data.domain_b
+        key = (spec, repr(recipe.features))
+        if key not in self._sample_frames:
+            split = "eval" if spec.startswith(BUILTIN_PREFIX) else "train"
+            files = audio_files(domain_folder(spec, recipe, split))[: recipe.data.sample_files]
+            settings = world_settings(recipe)
+            self._sample_frames[key] = [(p.stem, analyze(read_audio(p, settings.sample_rate), settings)) for p in files]
+        return self._sample_frames[key]
+
+    def write_samples(self, recipe: Any, bundle: ModelBundle, step: int, exp_dir: Path, writer: Any) -> None:
+        settings = world_settings(recipe)
+        for direction, domain in (("a2b", "a"), ("b2a", "b")):
+            for name, frames in self._samples(recipe, domain):
+                wave = synthesize(convert_frames(bundle, direction, frames), settings)
+                write_audio(exp_dir / "samples" / f"step_{step:07d}" / direction / f"{name}.wav", wave, settings.sample_rate)
+                if writer is not None:
+                    peak = max(float(np.max(np.abs(wave))), 1e-9)
+                    writer.add_audio(f"samples/{direction}/{name}", torch.from_numpy(wave / peak).float().unsqueeze(0),
+                                     step, sample_rate=settings.sample_rate)
+
+    # ------------------------------------------------------------------ conversion and evaluation
+    def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path, options: dict[str, Any]) -> JobReport:
+        return convert_voice_files(bundle, direction, source, target, options)
+
+    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: dict[str, Any]) -> dict[str, Any]:
+        return evaluate_voice(converted, reference, source)
+
+    def format_evaluation(self, result: dict[str, Any]) -> str:
+        return format_voice_evaluation(result)
+
+    def write_builtin_data(self, out: Path) -> Path:
+        return write_builtin_voices(out)
+
+
+TASK = VoiceTask()
+
+__all__ = ["TASK", "VoiceTask", "VoiceData", "VoiceFeatures", "Utterance"]

@@ -1,0 +1,132 @@
+"""Feature extraction for training: parallel WORLD analysis into a content-keyed cache, then statistics.
+
+The cache key is the hash of the file's bytes plus the feature settings, so a renamed file is still a
+cache hit, an edited file or a changed setting is a miss, and later runs (or other recipes with the same
+settings) reuse the work.  Extraction runs in a process pool because harvest dominates the cost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ...errors import CycleAudioError, InputFileError
+from .audio import AUDIO_SUFFIXES, read_audio
+from .world import WorldSettings, analyze, log_f0_statistics
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("CYCLEAUDIO_CACHE") or Path.home() / ".cache" / "cycleaudio")
+
+
+def worker_count(requested: int | None) -> int:
+    """``0``/None means every core this process may use."""
+    if requested:
+        return max(1, requested)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def audio_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise CycleAudioError(f"{folder}: no such folder of audio files")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise CycleAudioError(f"{folder}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
+    return files
+
+
+@dataclass
+class Utterance:
+    """Cached training features of one file."""
+
+    path: Path
+    f0: np.ndarray  # (T,)
+    envelope: np.ndarray  # (T, D)
+
+
+def _cache_path(path: Path, settings: WorldSettings, cache_dir: Path) -> Path:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    tag = hashlib.sha256(repr(sorted(asdict(settings).items())).encode()).hexdigest()[:12]
+    return cache_dir / "world" / tag / f"{digest}.npz"
+
+
+def _extract(job: tuple[Path, WorldSettings, Path, float]) -> tuple[Path, Path | None, str | None]:
+    """Worker: cache hit or analyse one file. Returns (file, cache path, failure reason)."""
+    path, settings, cache_dir, min_seconds = job
+    try:
+        cached = _cache_path(path, settings, cache_dir)
+        if not cached.exists():
+            wave = read_audio(path, settings.sample_rate, min_seconds)
+            frames = analyze(wave, settings)
+            if not np.any(frames.f0 > 0):
+                raise InputFileError(path, "has no voiced frames (no F0 found)")
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(cached.stem + f".{os.getpid()}.tmp.npz")
+            np.savez(tmp, f0=frames.f0.astype(np.float32), envelope=frames.envelope.astype(np.float32))
+            os.replace(tmp, cached)
+        return path, cached, None
+    except InputFileError as exc:
+        return path, None, exc.reason
+    except OSError as exc:
+        return path, None, f"cannot read ({exc.strerror or exc})"
+
+
+def extract_features(files: list[Path], settings: WorldSettings, cache_dir: Path, workers: int = 0,
+                     min_seconds: float = 0.0, progress: bool = True, label: str = "features"
+                     ) -> tuple[list[Utterance], list[tuple[Path, str]]]:
+    """Analyse (or load from cache) every file; returns the utterances and the (file, reason) failures."""
+    jobs = [(p, settings, cache_dir, min_seconds) for p in files]
+    n = min(worker_count(workers), len(jobs))
+    bar = tqdm(total=len(jobs), desc=label, unit="file", disable=not progress, leave=False)
+    results = []
+    if n <= 1:
+        for job in jobs:
+            results.append(_extract(job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(n, mp_context=get_context("fork")) as pool:
+            for result in pool.map(_extract, jobs):
+                results.append(result)
+                bar.update()
+    bar.close()
+    utterances, failures = [], []
+    for path, cached, reason in results:
+        if cached is None:
+            failures.append((path, reason or "unknown failure"))
+            continue
+        with np.load(cached) as data:
+            utterances.append(Utterance(path, data["f0"].astype(np.float64), data["envelope"].astype(np.float64)))
+    return utterances, failures
+
+
+def domain_statistics(utterances: list[Utterance]) -> dict[str, torch.Tensor | float | int]:
+    """Per-dimension mean/std of the envelope over all frames and log-F0 mean/std over voiced frames."""
+    stacked = np.concatenate([u.envelope for u in utterances])
+    log_f0_mean, log_f0_std = log_f0_statistics([u.f0 for u in utterances])
+    return {
+        "envelope_mean": torch.from_numpy(stacked.mean(axis=0)).float(),
+        "envelope_std": torch.from_numpy(np.maximum(stacked.std(axis=0), 1e-8)).float(),
+        "log_f0_mean": log_f0_mean,
+        "log_f0_std": log_f0_std,
+        "files": len(utterances),
+    }
+
+
+def normalise(envelope: np.ndarray, stats: dict) -> np.ndarray:
+    """(T, D) envelope -> (D, T) standardised with a domain's statistics."""
+    mean, std = np.asarray(stats["envelope_mean"]), np.asarray(stats["envelope_std"])
+    return ((envelope - mean) / std).T
+
+
+def denormalise(normalised: np.ndarray, stats: dict) -> np.ndarray:
+    """(D, T) standardised -> (T, D) envelope in a domain's scale (the TARGET domain's, when converting)."""
+    mean, std = np.asarray(stats["envelope_mean"]), np.asarray(stats["envelope_std"])
+    return normalised.T * std + mean

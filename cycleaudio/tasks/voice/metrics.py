@@ -1,0 +1,121 @@
+"""Objective voice-conversion metrics against parallel references.
+
+Cepstrum definition (fixed, named in every report): WORLD's coded spectral envelope
+(``pyworld.code_spectral_envelope``) of 36 coefficients from harvest + CheapTrick analysis at the
+reference's sample rate with 5 ms frames; MCD uses c1..c35 (c0, the energy term, excluded):
+MCD = 10 / ln(10) * sqrt(2 * sum_d (c_d - c'_d)^2), averaged over DTW-aligned frames.  The DTW path is
+computed on the same c1..c35 vectors.  F0 metrics use the frames of that path voiced in both files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+
+from ...errors import CycleAudioError, InputFileError
+from .audio import AUDIO_SUFFIXES, read_audio
+from .world import WorldSettings, analyze
+
+CEPSTRUM = "WORLD coded spectral envelope, 36 dims (pyworld.code_spectral_envelope), c1-c35, harvest F0, 5 ms frames"
+MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
+
+
+@dataclass
+class PairScores:
+    mcd_db: float
+    f0_rmse_hz: float
+    log_f0_rmse_cents: float
+    log_f0_corr: float
+    log_f0_mean_error_cents: float
+    aligned_frames: int
+
+
+def _features(path: Path, settings: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
+    frames = analyze(read_audio(path, settings.sample_rate), settings)
+    return frames.envelope[:, 1:], frames.f0
+
+
+def score_pair(converted: Path, reference: Path, sample_rate: int) -> PairScores:
+    """MCD and F0 errors of one converted (or source) file against its parallel reference."""
+    settings = WorldSettings(sample_rate=sample_rate, envelope_dim=36)
+    cep_x, f0_x = _features(converted, settings)
+    cep_y, f0_y = _features(reference, settings)
+    _, path = librosa.sequence.dtw(X=cep_x.T, Y=cep_y.T, metric="euclidean")
+    i, j = path[::-1, 0], path[::-1, 1]
+    mcd = float(np.mean(MCD_SCALE * np.sqrt(np.sum((cep_x[i] - cep_y[j]) ** 2, axis=1))))
+    voiced = (f0_x[i] > 0) & (f0_y[j] > 0)
+    if voiced.sum() < 2:
+        nan = float("nan")
+        return PairScores(mcd, nan, nan, nan, nan, len(i))
+    fx, fy = f0_x[i][voiced], f0_y[j][voiced]
+    cents = 1200.0 * (np.log2(fx) - np.log2(fy))
+    return PairScores(
+        mcd_db=mcd,
+        f0_rmse_hz=float(np.sqrt(np.mean((fx - fy) ** 2))),
+        log_f0_rmse_cents=float(np.sqrt(np.mean(cents**2))),
+        log_f0_corr=float(np.corrcoef(np.log(fx), np.log(fy))[0, 1]),
+        log_f0_mean_error_cents=float(abs(1200.0 * (np.log2(f0_x[f0_x > 0]).mean() - np.log2(f0_y[f0_y > 0]).mean()))),
+        aligned_frames=len(i),
+    )
+
+
+def match_by_name(converted: Path, reference: Path) -> list[tuple[Path, Path]]:
+    """Pair files by relative path, falling back to the file stem; unmatched files are an error."""
+    def index(root: Path) -> dict[str, Path]:
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES]
+        return {p.stem: p for p in files}
+
+    conv, ref = index(converted), index(reference)
+    pairs = [(conv[k], ref[k]) for k in sorted(conv) if k in ref]
+    if not pairs:
+        raise CycleAudioError(f"{converted}: no file has a reference of the same name in {reference}")
+    return pairs
+
+
+def _mean(rows: list[PairScores]) -> dict[str, float]:
+    keys = [k for k in PairScores.__dataclass_fields__ if k != "aligned_frames"]
+    return {k: float(np.nanmean([getattr(r, k) for r in rows])) for k in keys}
+
+
+def evaluate_voice(converted: Path, reference: Path, source: Path | None) -> dict:
+    pairs = match_by_name(converted, reference)
+    sample_rate = int(librosa.get_samplerate(str(pairs[0][1])))
+    sources = {c.stem: c for c, _ in match_by_name(source, reference)} if source else {}
+    if source and set(sources) != {c.stem for c, _ in pairs}:
+        missing = sorted({c.stem for c, _ in pairs} - set(sources))
+        if missing:
+            raise CycleAudioError(f"{source}: no source file for {', '.join(missing[:5])}")
+    files, conv_rows, src_rows, failed = [], [], [], []
+    for conv, ref in pairs:
+        try:
+            row = {"name": conv.stem, "converted": score_pair(conv, ref, sample_rate).__dict__}
+            if sources:
+                row["source"] = score_pair(sources[conv.stem], ref, sample_rate).__dict__
+        except InputFileError as exc:
+            failed.append({"file": str(exc.path), "reason": exc.reason})
+            continue
+        files.append(row)
+    if not files:
+        raise CycleAudioError(f"{converted}: no pair could be evaluated ({failed[0]['reason'] if failed else ''})")
+    conv_rows = [PairScores(**r["converted"]) for r in files]
+    result = {"task": "voice", "cepstrum": CEPSTRUM, "sample_rate": sample_rate, "pairs": len(files),
+              "converted": _mean(conv_rows), "files": files, "failed": failed}
+    if sources:
+        result["source"] = _mean([PairScores(**r["source"]) for r in files])
+    return result
+
+
+def format_voice_evaluation(result: dict) -> str:
+    columns = [("mcd_db", "MCD [dB]"), ("f0_rmse_hz", "F0 RMSE [Hz]"), ("log_f0_rmse_cents", "logF0 RMSE [cent]"),
+               ("log_f0_corr", "logF0 corr"), ("log_f0_mean_error_cents", "logF0 mean err [cent]")]
+    lines = [f"{result['pairs']} pairs; cepstrum: {result['cepstrum']}",
+             f"{'':<10}" + "".join(f"{title:>22}" for _, title in columns)]
+    for label in ("source", "converted"):
+        if label in result:
+            lines.append(f"{label:<10}" + "".join(f"{result[label][key]:>22.3f}" for key, _ in columns))
+    for item in result.get("failed", []):
+        lines.append(f"failed: {item['file']}: {item['reason']}")
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""WORLD vocoder features (pyworld): F0, coded spectral envelope, aperiodicity, and their synthesis.
+
+The spectral envelope is coded to ``envelope_dim`` coefficients with WORLD's own
+``code_spectral_envelope`` (a mel-warped cepstrum-like representation); that is what the generators
+convert.  Aperiodicity is kept at full resolution and passed through conversion unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # pyworld imports the deprecated pkg_resources
+    import pyworld
+
+
+@dataclass(frozen=True)
+class WorldSettings:
+    sample_rate: int = 16000
+    frame_period: float = 5.0
+    envelope_dim: int = 36
+    f0_method: str = "harvest"
+    f0_floor: float = 71.0
+    f0_ceil: float = 800.0
+
+    @property
+    def fft_size(self) -> int:
+        return pyworld.get_cheaptrick_fft_size(self.sample_rate, self.f0_floor)
+
+
+@dataclass
+class WorldFrames:
+    """Per-frame WORLD features of one utterance: f0 (T,), envelope (T, D), aperiodicity (T, fft/2+1)."""
+
+    f0: np.ndarray
+    envelope: np.ndarray
+    aperiodicity: np.ndarray
+
+
+def estimate_f0(wave: np.ndarray, s: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(f0, time axis) with harvest (robust, slow) or dio + stonemask (fast)."""
+    if s.f0_method == "harvest":
+        return pyworld.harvest(wave, s.sample_rate, f0_floor=s.f0_floor, f0_ceil=s.f0_ceil, frame_period=s.frame_period)
+    f0, times = pyworld.dio(wave, s.sample_rate, f0_floor=s.f0_floor, f0_ceil=s.f0_ceil, frame_period=s.frame_period)
+    return pyworld.stonemask(wave, f0, times, s.sample_rate), times
+
+
+def analyze(wave: np.ndarray, s: WorldSettings) -> WorldFrames:
+    f0, times = estimate_f0(wave, s)
+    spectrum = pyworld.cheaptrick(wave, f0, times, s.sample_rate, f0_floor=s.f0_floor, fft_size=s.fft_size)
+    aperiodicity = pyworld.d4c(wave, f0, times, s.sample_rate, fft_size=s.fft_size)
+    envelope = pyworld.code_spectral_envelope(spectrum, s.sample_rate, s.envelope_dim)
+    return WorldFrames(f0.astype(np.float64), envelope.astype(np.float64), aperiodicity.astype(np.float64))
+
+
+def synthesize(frames: WorldFrames, s: WorldSettings) -> np.ndarray:
+    spectrum = pyworld.decode_spectral_envelope(np.ascontiguousarray(frames.envelope, dtype=np.float64),
+                                                s.sample_rate, s.fft_size)
+    return pyworld.synthesize(np.ascontiguousarray(frames.f0, dtype=np.float64), spectrum,
+                              np.ascontiguousarray(frames.aperiodicity, dtype=np.float64),
+                              s.sample_rate, s.frame_period)
+
+
+def log_f0_statistics(f0_list: list[np.ndarray]) -> tuple[float, float]:
+    """Mean and standard deviation of log F0 over the voiced frames of several utterances."""
+    voiced = np.concatenate([np.log(f0[f0 > 0]) for f0 in f0_list])
+    if voiced.size < 2:
+        raise ValueError("no voiced frames")
+    return float(voiced.mean()), float(voiced.std())
+
+
+def convert_f0(f0: np.ndarray, source: tuple[float, float], target: tuple[float, float]) -> np.ndarray:
+    """Log-Gaussian normalised transform on voiced frames; unvoiced frames stay 0."""
+    out = np.zeros_like(f0)
+    voiced = f0 > 0
+    (mu_s, sd_s), (mu_t, sd_t) = source, target
+    out[voiced] = np.exp((np.log(f0[voiced]) - mu_s) / sd_s * sd_t + mu_t)
+    return out

@@ -1,0 +1,120 @@
+"""Voice task end to end through the CLI: train -> convert -> evaluate, bad inputs, statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from cycleaudio.bundle import ModelBundle, load_bundle
+from cycleaudio.cli import main
+from cycleaudio.tasks.voice.convert import convert_envelope
+
+from .voice_data import write_speaker
+
+DEBUG = ["--set", "train.steps=4", "--set", "train.sample_every=4", "--set", "train.checkpoint_every=2"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("voice")
+    write_speaker(root / "male", "male", [1, 3, 5])
+    write_speaker(root / "female", "female", [2, 4, 6])
+    write_speaker(root / "eval_male", "male", [10, 11], take=1)
+    write_speaker(root / "eval_female", "female", [10, 11], take=1)
+    exp = root / "exp"
+    result = CliRunner().invoke(main, [
+        "train", "vc_male2female_debug", "--out", str(exp), "--quiet",
+        "--set", f"data.domain_a={root / 'male'}", "--set", f"data.domain_b={root / 'female'}",
+        "--set", f"data.cache_dir={root / 'cache'}", *DEBUG,
+    ])
+    assert result.exit_code == 0, result.output
+    return {"root": root, "exp": exp}
+
+
+def test_training_writes_the_experiment_folder(trained: dict[str, Path]) -> None:
+    exp = trained["exp"]
+    assert (exp / "checkpoints" / "latest.pt").is_file() and (exp / "recipe.yaml").is_file()
+    assert list((exp / "samples").rglob("*.wav")) and list((exp / "tb").iterdir())
+    stats = torch.load(exp / "checkpoints" / "latest.pt", weights_only=True)["statistics"]
+    assert stats["a"]["log_f0_mean"] < stats["b"]["log_f0_mean"]  # male A, female B
+
+
+def test_convert_folder_then_evaluate(trained: dict[str, Path]) -> None:
+    root, exp = trained["root"], trained["exp"]
+    out = root / "converted"
+    runner = CliRunner()
+    result = runner.invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", str(root / "eval_male"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.wav")) == ["s0010.wav", "s0011.wav"]
+    assert "times_real_time" in result.output
+
+    again = runner.invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", str(root / "eval_male"), str(out)])
+    assert again.exit_code == 1 and "exists (use --overwrite" in again.output
+
+    report = root / "eval.json"
+    result = runner.invoke(main, ["evaluate", str(out), str(root / "eval_female"), "--source", str(root / "eval_male"),
+                                  "--json", str(report)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    assert data["task"] == "voice" and data["pairs"] == 2
+    assert data["source"]["mcd_db"] > 0 and data["converted"]["mcd_db"] > 0
+    # the F0 transform alone must bring the mean pitch near the target speaker's
+    assert data["converted"]["log_f0_mean_error_cents"] < data["source"]["log_f0_mean_error_cents"] / 3
+
+
+def test_folder_job_finishes_good_files_and_lists_bad_ones(trained: dict[str, Path]) -> None:
+    root, exp = trained["root"], trained["exp"]
+    mixed = root / "mixed" / "sub"
+    write_speaker(mixed, "male", [20])
+    (mixed / "empty.wav").write_bytes(b"")
+    (mixed / "notes.wav").write_text("not audio")
+    out = root / "mixed_out"
+    result = CliRunner().invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", "--workers", "2",
+                                       str(root / "mixed"), str(out)])
+    assert result.exit_code == 1
+    assert (out / "sub" / "s0020.wav").is_file()  # relative path mirrored
+    assert "empty.wav: empty file" in result.output and "notes.wav: not a readable audio file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_direction_uses_the_target_domains_statistics(trained: dict[str, Path]) -> None:
+    bundle = load_bundle(trained["exp"], "cpu")
+    identity = torch.nn.Identity()
+    identity.time_multiple = 4
+    stats = {"a": {"envelope_mean": torch.full((16,), 1.0), "envelope_std": torch.full((16,), 2.0)},
+             "b": {"envelope_mean": torch.full((16,), -3.0), "envelope_std": torch.full((16,), 0.5)}}
+    probe = ModelBundle(bundle.recipe, identity, identity, stats, torch.device("cpu"))
+    env = np.random.default_rng(0).normal(size=(10, 16))
+    np.testing.assert_allclose(convert_envelope(probe, "a2b", env), (env - 1.0) / 2.0 * 0.5 - 3.0, rtol=1e-5)
+    np.testing.assert_allclose(convert_envelope(probe, "b2a", env), (env + 3.0) / 0.5 * 2.0 + 1.0, rtol=1e-5)
+
+
+def test_user_errors_are_one_line(trained: dict[str, Path], tmp_path: Path) -> None:
+    runner = CliRunner()
+    cases = [
+        (["convert", "--model", str(tmp_path / "nope"), "--direction", "a2b", str(tmp_path), str(tmp_path / "o")],
+         "no such checkpoint or experiment folder"),
+        (["train", str(tmp_path / "missing.yaml")], "recipe not found"),
+        (["convert", "--model", str(trained["exp"]), "--direction", "a2b", str(tmp_path / "none"), str(tmp_path / "o")],
+         "no such file or folder"),
+    ]
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    cases.append((["export", str(tmp_path / "junk.pt"), str(tmp_path / "e.pt")], "not a readable cycleaudio checkpoint"))
+    for args, message in cases:
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert message in result.output and result.output.count("\n") == 1
+
+
+def test_export_is_loadable_for_conversion(trained: dict[str, Path]) -> None:
+    out = trained["root"] / "model.pt"
+    assert CliRunner().invoke(main, ["export", str(trained["exp"]), str(out)]).exit_code == 0
+    state = torch.load(out, weights_only=True)
+    assert state["format"] == "cycleaudio-export" and "optimizers" not in state
+    bundle = load_bundle(out, "cpu")
+    assert bundle.statistics["b"]["files"] == 3
