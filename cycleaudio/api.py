@@ -33,16 +33,44 @@ def shipped_recipes() -> list[tuple[str, str]]:
     return rows
 
 
+def _load(recipe: Any, overrides: tuple[str, ...] | list[str]) -> Any:
+    from .config import load_recipe
+
+    if isinstance(recipe, (str, Path)):
+        return load_recipe(find_recipe(recipe), overrides)
+    if overrides:
+        raise CycleAudioError("overrides apply to recipe files; edit the recipe object directly instead")
+    return recipe
+
+
+def preprocess(recipe: Any, out: str | Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> Path:
+    """Extract (and cache) the features of a recipe's data; write ``statistics.json`` to the experiment folder."""
+    import json
+
+    from .tasks import get_task
+
+    recipe = _load(recipe, overrides)
+    exp_dir = Path(out) if out is not None else Path(recipe.train.out_dir)
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    data = get_task(recipe.task).prepare(recipe, exp_dir)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value.tolist() if hasattr(value, "tolist") else value
+
+    summary = {"items_a": len(data.domain_a), "items_b": len(data.domain_b), "statistics": plain(data.statistics)}
+    path = exp_dir / "statistics.json"
+    path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return path
+
+
 def train(recipe: Any, out: str | Path | None = None, overrides: tuple[str, ...] | list[str] = (),
           resume: bool = False, progress: bool = True) -> Path:
     """Train from a recipe (path, shipped name, or loaded dataclass); returns the last checkpoint."""
-    from .config import load_recipe
     from .tasks import get_task
 
-    if isinstance(recipe, (str, Path)):
-        recipe = load_recipe(find_recipe(recipe), overrides)
-    elif overrides:
-        raise CycleAudioError("overrides apply to recipe files; edit the recipe object directly instead")
+    recipe = _load(recipe, overrides)
     exp_dir = Path(out) if out is not None else Path(recipe.train.out_dir)
     return get_task(recipe.task).train(recipe, exp_dir, resume=resume, progress=progress)
 

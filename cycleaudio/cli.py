@@ -56,6 +56,18 @@ def train(recipe: str, out: Path | None, overrides: tuple[str, ...], resume: boo
 
 
 @main.command()
+@click.argument("recipe")
+@click.option("--out", type=click.Path(path_type=Path), help="Experiment folder (default: the recipe's train.out_dir).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe value.")
+@user_errors
+def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...]) -> None:
+    """Extract and cache RECIPE's features and write per-domain statistics, without training."""
+    from . import api
+
+    click.echo(f"written: {api.preprocess(recipe, out=out, overrides=overrides)}")
+
+
+@main.command()
 @click.option("--model", required=True, type=click.Path(path_type=Path), help="Experiment folder, checkpoint or export.")
 @click.option("--direction", required=True, type=click.Choice(["a2b", "b2a"]))
 @click.argument("source", type=click.Path(path_type=Path))

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from ..config import LossConfig, ModelConfig
 from ..registry import DISCRIMINATORS, GENERATORS
+from .distributed import DistributedContext
 from .losses import ADVERSARIAL_LOSSES, gradient_penalty
 from .pool import HistoryPool
 
@@ -46,9 +47,11 @@ def build_generators(model: ModelConfig) -> tuple[nn.Module, nn.Module]:
 class CycleGAN(nn.Module):
     """Holds the networks and computes the generator and discriminator losses of one step."""
 
-    def __init__(self, model: ModelConfig, loss: LossConfig, seed: int = 0) -> None:
+    def __init__(self, model: ModelConfig, loss: LossConfig, seed: int = 0,
+                 context: DistributedContext | None = None) -> None:
         super().__init__()
         self.cfg = loss
+        self.context = context or DistributedContext()
         self.g_ab, self.g_ba = build_generators(model)
         spec = model.discriminator
         names = ["d_a", "d_b"]
@@ -66,26 +69,41 @@ class CycleGAN(nn.Module):
     def generators(self) -> list[nn.Module]:
         return [self.g_ab, self.g_ba]
 
+    def _local(self, global_draw: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """This rank's slice of a draw made for the global batch, on ``like``'s device and dtype."""
+        part = global_draw[self.context.local_slice(global_draw.shape[0])]
+        return part.to(like.device, like.dtype, non_blocking=True)
+
+    def _global_shape(self, x: torch.Tensor) -> tuple[int, ...]:
+        return (x.shape[0] * self.context.world_size, *x.shape[1:])
+
     def _mask(self, x: torch.Tensor) -> torch.Tensor | None:
         """All-ones mask with one random run of up to ``mask_max_frames`` zeroed frames per sample."""
         if self.cfg.mask_max_frames <= 0:
             return None
-        batch, frames = x.shape[0], x.shape[-1]
+        batch, frames = self._global_shape(x)[0], x.shape[-1]
         mask = torch.ones(batch, 1, frames)
         for i in range(batch):
             length = int(torch.randint(0, self.cfg.mask_max_frames + 1, (), generator=self.noise))
             start = int(torch.randint(0, max(frames - length, 0) + 1, (), generator=self.noise))
             mask[i, :, start:start + length] = 0
-        return mask.to(x.device, x.dtype).expand_as(x)
+        return self._local(mask, x).expand_as(x)
 
     def _noisy(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
         """Add one half-normal draw |N(0, sigma)| to every input (same tensor for real and fake)."""
         sigma = self.cfg.d_input_noise
         if sigma <= 0:
             return list(inputs)
-        noise = torch.randn(inputs[0].shape, generator=self.noise).abs().mul_(sigma)
-        noise = noise.to(inputs[0].device, inputs[0].dtype)
+        noise = torch.randn(self._global_shape(inputs[0]), generator=self.noise).abs_().mul_(sigma)
+        noise = self._local(noise, inputs[0])
         return [x + noise for x in inputs]
+
+    def _pooled(self, pool: HistoryPool, fakes: torch.Tensor) -> torch.Tensor:
+        """The pool works on the global batch (identically on every rank); each rank keeps its slice."""
+        if pool.size == 0:
+            return fakes
+        everyone = self.context.gather(fakes)
+        return self._local(pool.query(everyone), fakes)
 
     def _judge(self, name: str, x: torch.Tensor) -> torch.Tensor:
         (noisy,) = self._noisy(x)
@@ -125,7 +143,9 @@ class CycleGAN(nn.Module):
         critic = self.discriminators[name]
         loss = self.adversarial.discriminator(critic(real), critic(fake))
         if getattr(self.adversarial, "needs_gradient_penalty", False):
-            loss = loss + self.cfg.gp_weight * gradient_penalty(critic, real, fake, self.noise)
+            shape = (self._global_shape(real)[0],) + (1,) * (real.dim() - 1)
+            alpha = self._local(torch.rand(shape, generator=self.noise), real)
+            loss = loss + self.cfg.gp_weight * gradient_penalty(critic, real, fake, alpha)
         return loss
 
     def discriminator_loss(self, real_a: torch.Tensor, real_b: torch.Tensor, fakes: Fakes,
@@ -133,8 +153,8 @@ class CycleGAN(nn.Module):
                            ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``mixed_real_*``: samples of the mixed discriminators' real set (A u B [u C]), when enabled."""
         cfg = self.cfg
-        pooled_a = self.pool_a.query(fakes.fake_a)
-        pooled_b = self.pool_b.query(fakes.fake_b)
+        pooled_a = self._pooled(self.pool_a, fakes.fake_a)
+        pooled_b = self._pooled(self.pool_b, fakes.fake_b)
         logs = {"d_adv": self._d_term("d_a", real_a, pooled_a) + self._d_term("d_b", real_b, pooled_b)}
         total = logs["d_adv"]
         if cfg.two_step:

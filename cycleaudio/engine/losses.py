@@ -77,10 +77,8 @@ ADVERSARIAL_LOSSES: dict[str, Callable[[], AdversarialLoss]] = {
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """WGAN-GP penalty (Gulrajani et al.): (||grad critic(x_hat)|| - 1)^2 on random interpolates."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    alpha = torch.rand(shape, generator=generator, device="cpu").to(real.device, real.dtype)
+                     alpha: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP penalty (Gulrajani et al.): (||grad critic(x_hat)|| - 1)^2 on interpolates with weights ``alpha``."""
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     scores = critic(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
@@ -16,9 +17,13 @@ class TrainingMonitor:
     Converting to Python floats only at flush time keeps the training step free of host syncs.
     """
 
-    def __init__(self, exp_dir: Path, total_steps: int, start_step: int, progress: bool = True) -> None:
-        self.writer = SummaryWriter(str(exp_dir / "tb"), purge_step=start_step or None)
-        self.log_file = open(exp_dir / "train.log", "a", encoding="utf-8")
+    def __init__(self, exp_dir: Path, total_steps: int, start_step: int, progress: bool = True,
+                 enabled: bool = True, reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+        """``enabled=False`` (ranks other than 0) keeps the accumulation and reduction but writes nothing."""
+        self.enabled = enabled
+        self.reduce = reduce or (lambda t: t)
+        self.writer = SummaryWriter(str(exp_dir / "tb"), purge_step=start_step or None) if enabled else None
+        self.log_file = open(exp_dir / "train.log", "a", encoding="utf-8") if enabled else None
         self.bar = tqdm(total=total_steps, initial=start_step, disable=not progress, unit="step", dynamic_ncols=True)
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
@@ -34,8 +39,12 @@ class TrainingMonitor:
     def flush(self, step: int, extra: dict[str, float]) -> dict[str, float]:
         """Write the window's mean losses; returns them (for tests and callers)."""
         now = time.perf_counter()
-        means = {k: float(v) / max(self.count, 1) for k, v in self.sums.items()}
+        means = {k: float(self.reduce(v)) / max(self.count, 1) for k, v in self.sums.items()}
         rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
+        self.sums, self.count = {}, 0
+        self.last_step, self.last_time = step, now
+        if not self.enabled:
+            return means
         for key, value in {**means, **extra}.items():
             self.writer.add_scalar(f"train/{key}", value, step)
         self.writer.add_scalar("train/steps_per_s", rate, step)
@@ -43,15 +52,16 @@ class TrainingMonitor:
         self.bar.set_postfix(shown)
         text = " ".join(f"{k}={v:.4f}" for k, v in means.items())
         self.log_text(f"step {step} {text} steps/s={rate:.2f}")
-        self.sums, self.count = {}, 0
-        self.last_step, self.last_time = step, now
         return means
 
     def log_text(self, line: str) -> None:
+        if self.log_file is None:
+            return
         self.log_file.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
         self.log_file.flush()
 
     def close(self) -> None:
         self.bar.close()
-        self.writer.close()
-        self.log_file.close()
+        if self.enabled:
+            self.writer.close()
+            self.log_file.close()

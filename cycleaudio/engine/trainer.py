@@ -22,9 +22,12 @@ import yaml
 from .. import __version__
 from ..config import to_dict
 from ..errors import CycleAudioError
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
 from .checkpoint import load_checkpoint, save_training_checkpoint, step_checkpoints
 from .cyclegan import CycleGAN
-from .monitor import TrainingMonitor
+from .distributed import DistributedContext, init_distributed, shutdown_distributed
 from .schedules import constant_then_linear
 
 if TYPE_CHECKING:
@@ -53,14 +56,30 @@ def _adam(params: Any, lr: float, betas: tuple[float, float], fused: bool, devic
     return torch.optim.Adam(params, lr=lr, betas=betas, foreach=fused or None)
 
 
+class _Objective(nn.Module):
+    """Routes one side's loss through DistributedDataParallel: registers only that side's networks (so
+    DDP averages exactly their gradients) and calls the model's loss function."""
+
+    def __init__(self, networks: list[nn.Module], loss: Any) -> None:
+        super().__init__()
+        self.networks = nn.ModuleList(networks)
+        self.loss = loss
+
+    def forward(self, *args: Any) -> Any:
+        return self.loss(*args)
+
+
 class CycleGANTrainer:
     """Owns the model, optimisers, schedules and random streams of one training run."""
 
-    def __init__(self, recipe: Any, data: TrainingData, device: torch.device) -> None:
+    def __init__(self, recipe: Any, data: TrainingData, device: torch.device,
+                 context: DistributedContext | None = None) -> None:
         self.recipe, self.data, self.device = recipe, data, device
+        self.context = context or DistributedContext()
         train, optim = recipe.train, recipe.optim
+        self.local = self.context.local_slice(train.batch_size)
         torch.manual_seed(recipe.seed)
-        self.model = CycleGAN(recipe.model, recipe.loss, seed=recipe.seed).to(device)
+        self.model = CycleGAN(recipe.model, recipe.loss, seed=recipe.seed, context=self.context).to(device)
         if train.channels_last:
             self.model.to(memory_format=torch.channels_last)
         d_params = self.model.discriminators.parameters()
@@ -79,10 +98,21 @@ class CycleGANTrainer:
         if train.compile:
             for module in [*self.model.generators(), *self.model.discriminators.values()]:
                 module.compile()
+        self.generator_objective: Any = self.model.generator_loss
+        self.discriminator_objective: Any = self.model.discriminator_loss
+        if self.context.enabled:
+            ids = [device.index] if device.type == "cuda" else None
+            self.generator_objective = DistributedDataParallel(
+                _Objective(self.model.generators(), self.model.generator_loss), device_ids=ids)
+            self.discriminator_objective = DistributedDataParallel(
+                _Objective([self.model.discriminators], self.model.discriminator_loss), device_ids=ids)
 
     # ------------------------------------------------------------------ one step
     def _batch(self, source: Any) -> torch.Tensor:
-        batch = source.sample(self.recipe.train.batch_size, self.data_rng)
+        """This rank's slice of a global batch drawn from the shared random stream."""
+        batch = source.sample(self.recipe.train.batch_size, self.data_rng)[self.local]
+        if self.device.type == "cuda":
+            batch = batch.pin_memory()
         batch = batch.to(self.device, non_blocking=True)
         if self.recipe.train.channels_last and batch.dim() == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
@@ -111,12 +141,12 @@ class CycleGANTrainer:
 
         model.discriminators.requires_grad_(False)
         with self._autocast():
-            g_loss, g_logs, fakes = model.generator_loss(real_a, real_b, self.step)
+            g_loss, g_logs, fakes = self.generator_objective(real_a, real_b, self.step)
         self._update(g_loss, self.opt_g, (p for g in model.generators() for p in g.parameters()))
 
         model.discriminators.requires_grad_(True)
         with self._autocast():
-            d_loss, d_logs = model.discriminator_loss(real_a, real_b, fakes, mixed_a, mixed_b)
+            d_loss, d_logs = self.discriminator_objective(real_a, real_b, fakes, mixed_a, mixed_b)
         self._update(d_loss, self.opt_d, model.discriminators.parameters())
 
         self.scaler.update()
@@ -177,33 +207,54 @@ def _check_exp_dir(exp_dir: Path, resume: bool) -> None:
 def train_cyclegan(task: Task, recipe: Any, exp_dir: Path, resume: bool = False, progress: bool = True) -> Path:
     """Train (or resume) a CycleGAN for ``task``; returns the last checkpoint's path."""
     from ..bundle import ModelBundle, pick_device
+    from .monitor import TrainingMonitor
 
-    _check_exp_dir(exp_dir, resume)
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    device = pick_device(recipe.train.device)
-    data = task.prepare(recipe, exp_dir)
-    trainer = CycleGANTrainer(recipe, data, device)
-    if resume:
-        trainer.load_state_dict(load_checkpoint(exp_dir, map_location=device))
-    write_resolved_recipe(recipe, exp_dir)
+    context, device_name = init_distributed(recipe.train.device)
+    try:
+        _check_exp_dir(exp_dir, resume)
+        exp_dir.mkdir(parents=True, exist_ok=True)
+        device = pick_device(device_name)
+        if not context.is_main:  # rank 0 extracts and caches features first; the others then read the cache
+            context.barrier()
+        data = task.prepare(recipe, exp_dir)
+        if context.is_main:
+            context.barrier()
+        trainer = CycleGANTrainer(recipe, data, device, context)
+        if resume:
+            trainer.load_state_dict(load_checkpoint(exp_dir, map_location=device))
+        if context.is_main:
+            write_resolved_recipe(recipe, exp_dir)
+        monitor = TrainingMonitor(exp_dir, trainer.total_steps, trainer.step, progress and context.is_main,
+                                  enabled=context.is_main, reduce=context.mean)
+        return _run(task, recipe, exp_dir, trainer, monitor, ModelBundle)
+    finally:
+        shutdown_distributed(context)
 
-    cfg = recipe.train
+
+def _run(task: Task, recipe: Any, exp_dir: Path, trainer: CycleGANTrainer, monitor: Any, bundle_class: Any) -> Path:
+    """The step loop with logging, checkpoints and samples (written by rank 0 only)."""
+    cfg, device, data, main = recipe.train, trainer.device, trainer.data, trainer.context.is_main
     checkpoint_dir = exp_dir / "checkpoints"
-    monitor = TrainingMonitor(exp_dir, trainer.total_steps, trainer.step, progress)
 
     def checkpoint() -> Path:
-        return save_training_checkpoint(trainer.state_dict(), checkpoint_dir, trainer.step, cfg.keep_checkpoints)
+        path = checkpoint_dir / f"step_{trainer.step:07d}.pt"
+        if main:
+            path = save_training_checkpoint(trainer.state_dict(), checkpoint_dir, trainer.step, cfg.keep_checkpoints)
+        return path
 
     def samples() -> None:
+        if not main:
+            return
         model = trainer.model
         model.eval()
         with torch.no_grad():
-            bundle = ModelBundle(recipe, model.g_ab, model.g_ba, data.statistics, device)
+            bundle = bundle_class(recipe, model.g_ab, model.g_ba, data.statistics, device)
             task.write_samples(recipe, bundle, trainer.step, exp_dir, monitor.writer)
         model.train()
 
-    monitor.log_text(f"training {recipe.task} on {device} for {trainer.total_steps} steps "
-                     f"(from step {trainer.step}), batch {cfg.batch_size}, precision {cfg.precision}")
+    monitor.log_text(f"training {recipe.task} on {device} x {trainer.context.world_size} process(es) for "
+                     f"{trainer.total_steps} steps (from step {trainer.step}), global batch {cfg.batch_size}, "
+                     f"precision {cfg.precision}")
     last = None
     try:
         while trainer.step < trainer.total_steps:

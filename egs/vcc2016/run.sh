@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Voice Conversion Challenge 2016 recipe: non-parallel training, parallel evaluation.
+#
+#   bash egs/vcc2016/run.sh DATA_ROOT [--stage N] [--stop_stage N] [--src SM1] [--tgt TF1]
+#                                     [--recipe vc_male2female] [--set KEY=VALUE ...]
+#
+# DATA_ROOT holds SF1/ SM1/ TF1/ TM1/ with 100001-100030.wav (training) and 200001-200005.wav (evaluation).
+# Stages: 0 prepare lists (source odd ids, target even ids: non-parallel), 1 features + statistics,
+#         2 train, 3 convert 200001-200005, 4 evaluate against the parallel target files.
+# Extra --set values go to the recipe (e.g. --set train.steps=2000 for a short budget).
+set -euo pipefail
+
+data_root=${1:?usage: run.sh DATA_ROOT [--stage N] [--stop_stage N] [--src SPK] [--tgt SPK] [--recipe NAME] [--set K=V]...}
+shift
+stage=0; stop_stage=4; src=SM1; tgt=TF1; recipe=vc_male2female; exp_root=exp/vcc2016
+overrides=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stage) stage=$2; shift 2 ;;
+    --stop_stage) stop_stage=$2; shift 2 ;;
+    --src) src=$2; shift 2 ;;
+    --tgt) tgt=$2; shift 2 ;;
+    --recipe) recipe=$2; shift 2 ;;
+    --exp) exp_root=$2; shift 2 ;;
+    --set) overrides+=(--set "$2"); shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+pair=${src}_to_${tgt}
+lists=${exp_root}/${pair}/data
+exp=${exp_root}/${pair}/model
+set_data=(--set "data.domain_a=${lists}/train_${src}" --set "data.domain_b=${lists}/train_${tgt}")
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  echo "stage 0: training lists (${src}: odd ids, ${tgt}: even ids) and evaluation lists"
+  for spk in "$src" "$tgt"; do
+    [ -d "${data_root}/${spk}" ] || { echo "error: ${data_root}/${spk}: no such speaker folder" >&2; exit 2; }
+  done
+  mkdir -p "${lists}/train_${src}" "${lists}/train_${tgt}" "${lists}/eval_${src}" "${lists}/eval_${tgt}"
+  for id in $(seq 100001 100030); do
+    if [ $((id % 2)) -eq 1 ]; then spk=$src; else spk=$tgt; fi
+    ln -sf "$(realpath "${data_root}/${spk}/${id}.wav")" "${lists}/train_${spk}/${id}.wav"
+  done
+  for id in $(seq 200001 200005); do
+    for spk in "$src" "$tgt"; do
+      ln -sf "$(realpath "${data_root}/${spk}/${id}.wav")" "${lists}/eval_${spk}/${id}.wav"
+    done
+  done
+fi
+
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  echo "stage 1: features and per-speaker statistics"
+  cycleaudio preprocess "$recipe" --out "$exp" "${set_data[@]}" "${overrides[@]}"
+fi
+
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  echo "stage 2: training"
+  resume=(); [ -f "${exp}/checkpoints/latest.pt" ] && resume=(--resume)
+  cycleaudio train "$recipe" --out "$exp" "${set_data[@]}" "${overrides[@]}" "${resume[@]}"
+fi
+
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  echo "stage 3: converting ${src} evaluation utterances"
+  cycleaudio convert --model "$exp" --direction a2b --overwrite "${lists}/eval_${src}" "${exp_root}/${pair}/converted"
+fi
+
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  echo "stage 4: evaluation against ${tgt}"
+  cycleaudio evaluate "${exp_root}/${pair}/converted" "${lists}/eval_${tgt}" --source "${lists}/eval_${src}" \
+    --json "${exp_root}/${pair}/evaluation.json"
+fi
