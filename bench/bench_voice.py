@@ -12,12 +12,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
-import resource
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +23,10 @@ from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median_seconds, report  # noqa: E402
+from train_throughput import measure_in_fresh_process  # noqa: E402
 
 from cycleaudio.config import load_recipe  # noqa: E402
 from cycleaudio.engine import blocks  # noqa: E402
-from cycleaudio.engine.data import RandomCrops  # noqa: E402
-from cycleaudio.engine.trainer import CycleGANTrainer  # noqa: E402
-from cycleaudio.tasks.base import TrainingData  # noqa: E402
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
@@ -80,35 +74,22 @@ class _StockInstanceNorm(nn.Module):
         return F.instance_norm(x, weight=self.weight, bias=self.bias)
 
 
-def _time_training(variant: str, batch: int, repeats: int) -> dict[str, Any]:
-    """One configuration, in its own process so its peak memory is its own."""
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", torch.get_num_threads())))
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    sync = torch.cuda.synchronize if device.type == "cuda" else None
-    recipe = load_recipe(RECIPES / "vc_male2female.yaml", [f"train.batch_size={batch}", "train.device=" + device.type])
-    items = [torch.randn(36, 512) for _ in range(8)]
-    data = TrainingData(RandomCrops(items, 128), RandomCrops(items, 128), {})
-    trainer = CycleGANTrainer(recipe, data, device)
-    if variant == "baseline":
-        to_baseline(trainer.model)
-        trainer.model.to(device)
-        g_params = [p for g in trainer.model.generators() for p in g.parameters()]
-        trainer.opt_g = torch.optim.Adam(g_params, lr=2e-4, betas=(0.5, 0.999))
-        trainer.opt_d = torch.optim.Adam(trainer.model.discriminators.parameters(), lr=1e-4, betas=(0.5, 0.999))
-    seconds = median_seconds(trainer.train_step, repeats, warmup=1, sync=sync)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if device.type == "cuda":
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    return {"bench": "train VC2 36x128", "variant": variant, "batch": batch, "device": device.type,
-            "s_per_step": seconds, "steps_per_s": 1 / seconds, "samples_per_s": batch / seconds, "peak_mb": peak_mb}
+def _to_baseline_trainer(trainer: Any) -> None:
+    to_baseline(trainer.model)
+    trainer.model.to(trainer.device)
+    g_params = [p for g in trainer.model.generators() for p in g.parameters()]
+    trainer.opt_g = torch.optim.Adam(g_params, lr=2e-4, betas=(0.5, 0.999))
+    trainer.opt_d = torch.optim.Adam(trainer.model.discriminators.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    trainer.generator_objective = trainer.model.generator_loss
+    trainer.discriminator_objective = trainer.model.discriminator_loss
 
 
 def bench_training(repeats: int) -> list[dict[str, Any]]:
     rows = []
     for batch in (1, 8):
-        for variant in ("cycleaudio", "baseline"):
-            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-                rows.append(pool.submit(_time_training, variant, batch, repeats).result())
+        for variant, modify in (("cycleaudio", None), ("baseline", _to_baseline_trainer)):
+            row = measure_in_fresh_process("vc_male2female", batch, "baseline", "auto", repeats, modify)
+            rows.append({"bench": "train VC2 36x128", "variant": variant, **row})
             print(rows[-1], flush=True)
     return rows
 

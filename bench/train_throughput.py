@@ -1,0 +1,149 @@
+"""Training throughput of every shipped recipe's full-size model, with each speed switch on and off.
+
+    python bench/train_throughput.py [--recipes vc_male2female ...] [--batches 1 4 16]
+                                     [--switches baseline bf16 fp16 compile channels_last fused all]
+                                     [--device auto|cpu|cuda] [--repeats 5] [--out FILE]
+
+Needs only torch and PyYAML: synthetic tensors of each recipe's input shape stand in for data, so it
+runs on a bare GPU machine.  Each configuration runs in a fresh process (its own peak memory, its own
+compile cache).  Reports seconds/step (median of --repeats after one warm-up step), steps/s,
+samples/s (samples = crops per domain), peak memory (CUDA allocator peak, or the process's peak RSS
+on CPU) and the achieved TFLOP/s from a FLOP count of one step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import resource
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import median_seconds, report  # noqa: E402
+
+from cycleaudio.config import from_dict, read_yaml  # noqa: E402
+from cycleaudio.engine.data import RandomCrops  # noqa: E402
+from cycleaudio.tasks.base import TrainingData, cyclegan_recipe_class  # noqa: E402
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+DEFAULT_RECIPES = ["vc_male2female", "vc_mask_male2female", "vc_vc3_male2female", "music_classical2pop",
+                   "image_horse2zebra"]
+SWITCHES = {
+    "baseline": {},
+    "bf16": {"precision": "bf16"},
+    "fp16": {"precision": "fp16"},
+    "compile": {"compile": True},
+    "channels_last": {"channels_last": True},
+    "fused": {"fused": True},
+    "all": {"precision": "bf16", "compile": True, "channels_last": True, "fused": True},
+}
+
+
+@dataclasses.dataclass
+class _Unused:
+    """Stands in for a task's data/features sections, which a synthetic benchmark does not read."""
+
+
+BenchRecipe = cyclegan_recipe_class("BenchRecipe", _Unused, _Unused)
+
+
+def sample_shape(raw: dict[str, Any]) -> tuple[int, ...]:
+    """One training sample's shape for a recipe, from its features section."""
+    f = raw.get("features", {})
+    if raw["task"] == "voice":
+        if f.get("kind") == "mel":
+            return (f.get("n_mels", 80), f.get("crop_frames", 64))
+        return (f.get("envelope_dim", 36), f.get("crop_frames", 128))
+    if raw["task"] == "music":
+        channels = 2 if f.get("velocity") else 1
+        return (channels, f.get("phrase_steps", 64), f.get("pitches", 84))
+    if raw["task"] == "image":
+        return (3, f.get("crop_size", 256), f.get("crop_size", 256))
+    raise ValueError(f"no synthetic input for task {raw['task']!r}")
+
+
+def bench_recipe(name: str, batch: int, switch: dict[str, Any], device: str) -> tuple[Any, tuple[int, ...]]:
+    raw = read_yaml(RECIPES / f"{name}.yaml")
+    shape = sample_shape(raw)
+    train = {**raw.get("train", {}), "batch_size": batch, "device": device, "steps": 10**9,
+             **{k: v for k, v in switch.items() if k != "fused"}}
+    optim = {**raw.get("optim", {}), "fused": bool(switch.get("fused", False))}
+    kept = {k: raw[k] for k in ("model", "loss", "seed") if k in raw}
+    recipe = from_dict(BenchRecipe, {"task": raw["task"], "data": {}, **kept, "optim": optim, "train": train}, name)
+    return recipe, shape
+
+
+def measure(name: str, batch: int, switch_name: str, device: str, repeats: int,
+            modify: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """Time one configuration in this process; ``modify(trainer)`` may swap parts for a baseline."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from cycleaudio.bundle import pick_device
+    from cycleaudio.engine.trainer import CycleGANTrainer
+
+    if os.environ.get("BENCH_THREADS"):
+        torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
+    recipe, shape = bench_recipe(name, batch, SWITCHES[switch_name], device)
+    dev = pick_device(device)
+    items = [torch.rand(*shape[:-1], shape[-1] * 2) for _ in range(4)]
+    mixed = RandomCrops(items, shape[-1]) if recipe.loss.mixed != "none" else None
+    data = TrainingData(RandomCrops(items, shape[-1]), RandomCrops(items, shape[-1]), {}, mixed, mixed)
+    trainer = CycleGANTrainer(recipe, data, dev)
+    if modify is not None:
+        modify(trainer)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else None
+    trainer.train_step()  # warm-up (and compilation)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        trainer.train_step()
+    seconds = median_seconds(trainer.train_step, repeats, warmup=0, sync=sync)
+    peak = (torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda"
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    flops = counter.get_total_flops()
+    return {"recipe": name, "switch": switch_name, "batch": batch, "device": dev.type, "s_per_step": seconds,
+            "steps_per_s": 1 / seconds, "samples_per_s": batch / seconds, "peak_mb": peak,
+            "gflop_per_step": flops / 1e9, "tflops": flops / seconds / 1e12}
+
+
+def measure_in_fresh_process(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(measure, *args, **kwargs).result()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipes", nargs="+", default=DEFAULT_RECIPES)
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 4, 16])
+    parser.add_argument("--switches", nargs="+", default=list(SWITCHES), choices=list(SWITCHES))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    rows = []
+    cuda = torch.cuda.is_available() and args.device != "cpu"
+    for name in args.recipes:
+        for batch in args.batches:
+            for switch in args.switches:
+                if switch == "fp16" and not cuda:
+                    continue  # fp16 autocast on CPU is not a speed switch
+                try:
+                    row = measure_in_fresh_process(name, batch, switch, args.device, args.repeats)
+                except Exception as exc:  # one failing configuration must not end the table
+                    row = {"recipe": name, "switch": switch, "batch": batch, "error": str(exc).splitlines()[0][:120]}
+                rows.append(row)
+                print(row, flush=True)
+    columns = ["recipe", "switch", "batch", "device", "s_per_step", "steps_per_s", "samples_per_s", "peak_mb",
+               "gflop_per_step", "tflops", "error"]
+    report("train_throughput", rows, columns, args.out)
+
+
+if __name__ == "__main__":
+    main()
