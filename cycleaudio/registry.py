@@ -66,3 +66,4 @@ class Registry(Generic[T]):
 
 GENERATORS: Registry[Any] = Registry("generator")
 DISCRIMINATORS: Registry[Any] = Registry("discriminator")
+CLASSIFIERS: Registry[Any] = Registry("classifier")

@@ -10,6 +10,8 @@ from .base import Task, TrainingData, cyclegan_recipe_class
 
 TASK_MODULES: dict[str, str] = {
     "voice": "cycleaudio.tasks.voice",
+    "music": "cycleaudio.tasks.music",
+    "music_classifier": "cycleaudio.tasks.music.classifier_task",
 }
 
 _loaded: dict[str, Task] = {}
