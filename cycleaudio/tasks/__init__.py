@@ -10,6 +10,7 @@ from .base import Task, TrainingData, cyclegan_recipe_class
 
 TASK_MODULES: dict[str, str] = {
     "voice": "cycleaudio.tasks.voice",
+    "image": "cycleaudio.tasks.image",
     "music": "cycleaudio.tasks.music",
     "music_classifier": "cycleaudio.tasks.music.classifier_task",
 }
