@@ -65,11 +65,3 @@ def test_registry_rejects_unknown_arguments_and_names() -> None:
         GENERATORS.build("nope")
     with pytest.raises(RecipeError, match="multiple of 4"):
         GENERATORS.build("cyclegan_vc2", {"feature_dim": 10})
-
-
-def test_residual_output_starts_as_the_identity_map() -> None:
-    for g in (TwoOneTwoDGenerator(feature_dim=8, channels=4, down_channels=4, residual_channels=4, n_residual=1,
-                                  up_channels=(4, 4), residual_output=True),
-              GatedCNN1dGenerator(feature_dim=8, channels=4, residual_channels=8, n_residual=1, residual_output=True)):
-        x = torch.randn(2, 8, 16)
-        assert torch.equal(g(x), x)

@@ -4,11 +4,6 @@ All generators map (batch, features, frames) to the same shape and are fully con
 of frames that is a multiple of ``time_multiple`` converts in one pass.  ``forward(x, mask)`` is the one
 signature of every generator; generators built with ``masked_input=True`` (MaskCycleGAN-VC) see
 ``(x * mask, mask)`` as two input channels, the others ignore ``mask``.
-
-``residual_output=True`` adds the input to the output and zero-initialises the last layer, so training
-starts from the identity map.  With per-speaker normalisation the identity map is already the
-statistics-level conversion, and the networks only learn what differs; this converges in a fraction
-of the steps, which matters on small budgets (the papers' generators have no such skip: default off).
 """
 
 from __future__ import annotations
@@ -18,12 +13,6 @@ from torch import nn
 
 from ..registry import GENERATORS
 from .blocks import GatedConv, GatedUpsample, ResidualGLU1d, instance_norm
-
-
-def _zero_init(layer: nn.Conv1d | nn.Conv2d) -> None:
-    """Start a residual-output generator as the identity map: its last layer outputs zeros."""
-    nn.init.zeros_(layer.weight)
-    nn.init.zeros_(layer.bias)
 
 
 def _masked(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> torch.Tensor:
@@ -48,11 +37,9 @@ class GatedCNN1dGenerator(nn.Module):
         residual_channels: int = 512,
         n_residual: int = 6,
         masked_input: bool = False,
-        residual_output: bool = False,
     ) -> None:
         super().__init__()
         self.masked_input = masked_input
-        self.residual_output = residual_output
         in_dim = feature_dim * (2 if masked_input else 1)
         self.net = nn.Sequential(
             GatedConv(1, in_dim, channels, 15, norm=False),
@@ -63,13 +50,10 @@ class GatedCNN1dGenerator(nn.Module):
             GatedUpsample(1, channels * 2, channels, 5),
             nn.Conv1d(channels, feature_dim, 15, padding=7),
         )
-        if residual_output:
-            _zero_init(self.net[-1])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         stacked = _masked(x, mask, self.masked_input)
-        out = self.net(stacked.flatten(1, 2))
-        return x + out if self.residual_output else out
+        return self.net(stacked.flatten(1, 2))
 
 
 @GENERATORS.register("cyclegan_vc2")
@@ -91,13 +75,11 @@ class TwoOneTwoDGenerator(nn.Module):
         n_residual: int = 6,
         up_channels: tuple[int, int] = (128, 64),
         masked_input: bool = False,
-        residual_output: bool = False,
     ) -> None:
         super().__init__()
         if feature_dim % 4:
             raise ValueError(f"feature_dim must be a multiple of 4, got {feature_dim}")
         self.masked_input = masked_input
-        self.residual_output = residual_output
         self.feature_dim = feature_dim
         reduced = down_channels * (feature_dim // 4)
         self.down = nn.Sequential(
@@ -114,13 +96,10 @@ class TwoOneTwoDGenerator(nn.Module):
             GatedUpsample(2, up_channels[0], up_channels[1], 5),
             nn.Conv2d(up_channels[1], 1, (5, 15), padding=(2, 7)),
         )
-        if residual_output:
-            _zero_init(self.up[-1])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         h = self.down(_masked(x, mask, self.masked_input))
         batch, _, bins, frames = h.shape
         h = self.to_2d(self.residual(self.to_1d(h.reshape(batch, -1, frames))))
         h = h.reshape(batch, self.down_channels, bins, frames)
-        out = self.up(h).squeeze(1)
-        return x + out if self.residual_output else out
+        return self.up(h).squeeze(1)
