@@ -44,8 +44,11 @@ def init_weights(module: nn.Module, init: str = "normal", gain: float = 0.02) ->
 
 
 def _norm(channels: int) -> nn.Module:
-    """Instance norm without affine parameters or running statistics, as the reference image CycleGAN."""
-    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    """Instance norm without affine parameters or running statistics, as the reference image CycleGAN.
+
+    Computed as GroupNorm with one group per channel: the same statistics, a faster CPU kernel.
+    """
+    return nn.GroupNorm(channels, channels, affine=False)
 
 
 class ResidualBlock(nn.Module):

@@ -15,13 +15,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .blocks import instance_norm
 from ..registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
 
 def _conv_norm_act(cin: int, cout: int, kernel: int, stride: int = 1, act: nn.Module | None = None) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False),
-        nn.InstanceNorm2d(cout, affine=True),
+        instance_norm(cout),
         act if act is not None else nn.ReLU(inplace=True),
     )
 
@@ -33,9 +34,9 @@ class _Residual(nn.Module):
         super().__init__()
         self.body = nn.Sequential(
             nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False),
-            nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True),
+            instance_norm(channels), nn.ReLU(inplace=True),
             nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=False),
-            nn.InstanceNorm2d(channels, affine=True),
+            instance_norm(channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -53,14 +54,14 @@ class MusicResNetGenerator(nn.Module):
         wide = channels * 4
         self.net = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(in_channels, channels, 7, bias=False),
-            nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True),
+            instance_norm(channels), nn.ReLU(inplace=True),
             _conv_norm_act(channels, channels * 2, 3, stride=2),
             _conv_norm_act(channels * 2, wide, 3, stride=2),
             *[_Residual(wide) for _ in range(n_blocks)],
             nn.ConvTranspose2d(wide, channels * 2, 3, stride=2, padding=1, output_padding=1, bias=False),
-            nn.InstanceNorm2d(channels * 2, affine=True), nn.ReLU(inplace=True),
+            instance_norm(channels * 2), nn.ReLU(inplace=True),
             nn.ConvTranspose2d(channels * 2, channels, 3, stride=2, padding=1, output_padding=1, bias=False),
-            nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True),
+            instance_norm(channels), nn.ReLU(inplace=True),
             nn.ReflectionPad2d(3), nn.Conv2d(channels, in_channels, 7),
             nn.Sigmoid(),
         )
@@ -97,11 +98,11 @@ class MusicGenreClassifier(nn.Module):
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, channels, (1, 12), stride=(1, 12)), act(),           # 64 x 7 octaves
             nn.Conv2d(channels, channels * 2, (4, 1), stride=(4, 1), bias=False),        # 16 x 7
-            nn.InstanceNorm2d(channels * 2, affine=True), act(),
+            instance_norm(channels * 2), act(),
             nn.Conv2d(channels * 2, channels * 4, (2, 1), stride=(2, 1), bias=False),    # 8 x 7
-            nn.InstanceNorm2d(channels * 4, affine=True), act(),
+            instance_norm(channels * 4), act(),
             nn.Conv2d(channels * 4, channels * 8, (8, 1), stride=(8, 1), bias=False),    # 1 x 7
-            nn.InstanceNorm2d(channels * 8, affine=True), act(),
+            instance_norm(channels * 8), act(),
             nn.Dropout(dropout),
             nn.Conv2d(channels * 8, 1, (1, 7)),                                          # 1 x 1
         )
