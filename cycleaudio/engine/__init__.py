@@ -4,4 +4,4 @@ Importing the package registers every network module with the name registries, s
 any of them by name.  Nothing here imports librosa, pyworld, pretty_midi or PIL.
 """
 
-from . import discriminators, generators, image_nets, music_nets  # noqa: F401  (registration side effects)
+from . import discriminators, generators, image_nets, mel_generators, music_nets, vocoder_nets  # noqa: F401  (registration side effects)

@@ -13,6 +13,7 @@ TASK_MODULES: dict[str, str] = {
     "image": "cycleaudio.tasks.image",
     "music": "cycleaudio.tasks.music",
     "music_classifier": "cycleaudio.tasks.music.classifier_task",
+    "vocoder": "cycleaudio.tasks.voice.vocoder.task",
 }
 
 _loaded: dict[str, Task] = {}

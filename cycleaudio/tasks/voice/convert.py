@@ -1,15 +1,18 @@
-"""Whole-utterance voice conversion of files and folders with a WORLD-feature model.
+"""Whole-utterance voice conversion of files and folders.
 
-Pipeline per file: read -> WORLD analysis (worker process) -> normalise with the SOURCE domain's
+WORLD models, per file: read -> WORLD analysis (worker process) -> normalise with the SOURCE domain's
 statistics -> generator (main process, on the model's device) -> de-normalise with the TARGET domain's
 statistics, log-Gaussian F0 transform, aperiodicity passed through -> WORLD synthesis and write (worker
-process).  Analysis of later files overlaps with generation and synthesis of earlier ones.
+process).  Mel models (:mod:`.mel_convert`) read in the workers and do analysis, generator and vocoder
+on the device.  Either way, reading of later files overlaps with conversion and writing of earlier ones.
 """
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
@@ -31,8 +34,17 @@ def world_settings(recipe: Any) -> WorldSettings:
     return WorldSettings(f.sample_rate, f.frame_period, f.envelope_dim, f.f0_method, f.f0_floor, f.f0_ceil)
 
 
-def _analyse_file(job: tuple[Path, WorldSettings]) -> tuple[WorldFrames, float]:
-    path, settings = job
+@dataclass(frozen=True)
+class Pipeline:
+    """The three stages of converting one file: ``analyse`` and ``write`` run in worker processes (so
+    they must be picklable), ``convert`` in the main process where the model lives."""
+
+    analyse: Callable[[Path], tuple[Any, float]]
+    convert: Callable[[Any], Any]
+    write: Callable[[Any, Path], Path]
+
+
+def _analyse_file(path: Path, settings: WorldSettings) -> tuple[WorldFrames, float]:
     wave = read_audio(path, settings.sample_rate)
     frames = analyze(wave, settings)
     if frames.envelope.shape[0] < 4:
@@ -40,25 +52,30 @@ def _analyse_file(job: tuple[Path, WorldSettings]) -> tuple[WorldFrames, float]:
     return frames, len(wave) / settings.sample_rate
 
 
-def _synthesise_file(job: tuple[WorldFrames, WorldSettings, Path]) -> Path:
-    frames, settings, target = job
+def _synthesise_file(frames: WorldFrames, target: Path, settings: WorldSettings) -> Path:
     write_audio(target, synthesize(frames, settings), settings.sample_rate)
     return target
 
 
 @torch.no_grad()
-def convert_envelope(bundle: ModelBundle, direction: str, envelope: np.ndarray) -> np.ndarray:
-    """(T, D) source envelope -> (T, D) converted envelope; pads to the generator's time multiple."""
+def convert_features(bundle: ModelBundle, direction: str, features: np.ndarray, key: str) -> np.ndarray:
+    """(T, D) source features -> (T, D) converted, normalised with the ``<key>_mean/std`` statistics of
+    the SOURCE domain and de-normalised with the TARGET's; pads to the generator's time multiple."""
     source, target = bundle.domains(direction)
     stats = bundle.statistics
-    x = normalise(envelope, stats[source])
+    x = normalise(features, stats[source], key)
     frames = x.shape[1]
     multiple = getattr(bundle.generator(direction), "time_multiple", 1)
     padded = -(-frames // multiple) * multiple
     x = np.pad(x, ((0, 0), (0, padded - frames)), mode="edge")
     tensor = torch.from_numpy(x).float().unsqueeze(0).to(bundle.device)
     y = bundle.generator(direction)(tensor)[0, :, :frames].float().cpu().numpy()
-    return denormalise(y.astype(np.float64), stats[target])
+    return denormalise(y.astype(np.float64), stats[target], key)
+
+
+def convert_envelope(bundle: ModelBundle, direction: str, envelope: np.ndarray) -> np.ndarray:
+    """(T, D) source coded envelope -> (T, D) converted envelope."""
+    return convert_features(bundle, direction, envelope, "envelope")
 
 
 def convert_frames(bundle: ModelBundle, direction: str, frames: WorldFrames) -> WorldFrames:
@@ -87,9 +104,16 @@ class _InlineExecutor:
         return None
 
 
-def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, target: Path,
-                        options: dict[str, Any]) -> JobReport:
+def world_pipeline(bundle: ModelBundle, direction: str) -> Pipeline:
     settings = world_settings(bundle.recipe)
+    return Pipeline(partial(_analyse_file, settings=settings), partial(convert_frames, bundle, direction),
+                    partial(_synthesise_file, settings=settings))
+
+
+def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, target: Path,
+                        options: dict[str, Any], pipeline: Pipeline | None = None) -> JobReport:
+    """Convert a file or folder; ``pipeline`` defaults to the WORLD one."""
+    pipeline = pipeline or world_pipeline(bundle, direction)
     jobs, refused = plan_jobs(source, target, AUDIO_SUFFIXES, ".wav", overwrite=bool(options.get("overwrite")))
     report = JobReport(failed=list(refused))
     workers = min(worker_count(options.get("workers")), max(len(jobs), 1))
@@ -105,17 +129,17 @@ def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, targe
         while pending or analyses:
             while pending and len(analyses) < window:
                 job = pending.pop(0)
-                analyses.append((job, pool.submit(_analyse_file, (job.source, settings))))
+                analyses.append((job, pool.submit(pipeline.analyse, job.source)))
             job, future = analyses.pop(0)
             try:
-                frames, seconds = future.result()
+                analysed, seconds = future.result()
             except InputFileError as exc:
                 report.failed.append((job.source, exc.reason))
                 bar.update()
                 continue
             audio_seconds += seconds
-            converted = convert_frames(bundle, direction, frames)
-            writes.append((job, pool.submit(_synthesise_file, (converted, settings, job.target))))
+            converted = pipeline.convert(analysed)
+            writes.append((job, pool.submit(pipeline.write, converted, job.target)))
             bar.update()
         for job, future in writes:
             try:

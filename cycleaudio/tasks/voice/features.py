@@ -13,12 +13,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from ...errors import CycleAudioError, InputFileError
+from ...jobs import find_inputs
 from .audio import AUDIO_SUFFIXES, read_audio
 from .world import WorldSettings, analyze, log_f0_statistics
 
@@ -35,12 +37,10 @@ def worker_count(requested: int | None) -> int:
 
 
 def audio_files(folder: Path) -> list[Path]:
+    """Every audio file below a training folder, sorted."""
     if not folder.is_dir():
         raise CycleAudioError(f"{folder}: no such folder of audio files")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        raise CycleAudioError(f"{folder}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
-    return files
+    return find_inputs(folder, AUDIO_SUFFIXES)
 
 
 @dataclass
@@ -52,10 +52,26 @@ class Utterance:
     envelope: np.ndarray  # (T, D)
 
 
-def _cache_path(path: Path, settings: WorldSettings, cache_dir: Path) -> Path:
+def content_cache_path(path: Path, settings: Any, cache_dir: Path, kind: str, suffix: str) -> Path:
+    """Cache file of ``path``'s features: keyed by the file's bytes and the (dataclass) settings."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
     tag = hashlib.sha256(repr(sorted(asdict(settings).items())).encode()).hexdigest()[:12]
-    return cache_dir / "world" / tag / f"{digest}.npz"
+    return cache_dir / kind / tag / f"{digest}{suffix}"
+
+
+def save_cached(cached: Path, array: np.ndarray | None = None, **arrays: np.ndarray) -> None:
+    """Write one array (.npy) or several (.npz) to a temporary file and rename it into place."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(cached.stem + f".{os.getpid()}.tmp{cached.suffix}")
+    if array is not None:
+        np.save(tmp, array)
+    else:
+        np.savez(tmp, **arrays)
+    os.replace(tmp, cached)
+
+
+def _cache_path(path: Path, settings: WorldSettings, cache_dir: Path) -> Path:
+    return content_cache_path(path, settings, cache_dir, "world", ".npz")
 
 
 def _extract(job: tuple[Path, WorldSettings, Path, float]) -> tuple[Path, Path | None, str | None]:
@@ -68,10 +84,7 @@ def _extract(job: tuple[Path, WorldSettings, Path, float]) -> tuple[Path, Path |
             frames = analyze(wave, settings)
             if not np.any(frames.f0 > 0):
                 raise InputFileError(path, "has no voiced frames (no F0 found)")
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(cached.stem + f".{os.getpid()}.tmp.npz")
-            np.savez(tmp, f0=frames.f0.astype(np.float32), envelope=frames.envelope.astype(np.float32))
-            os.replace(tmp, cached)
+            save_cached(cached, f0=frames.f0.astype(np.float32), envelope=frames.envelope.astype(np.float32))
         return path, cached, None
     except InputFileError as exc:
         return path, None, exc.reason
@@ -120,13 +133,13 @@ def domain_statistics(utterances: list[Utterance]) -> dict[str, torch.Tensor | f
     }
 
 
-def normalise(envelope: np.ndarray, stats: dict) -> np.ndarray:
-    """(T, D) envelope -> (D, T) standardised with a domain's statistics."""
-    mean, std = np.asarray(stats["envelope_mean"]), np.asarray(stats["envelope_std"])
+def normalise(envelope: np.ndarray, stats: dict, key: str = "envelope") -> np.ndarray:
+    """(T, D) features -> (D, T) standardised with a domain's ``<key>_mean``/``<key>_std`` statistics."""
+    mean, std = np.asarray(stats[f"{key}_mean"]), np.asarray(stats[f"{key}_std"])
     return ((envelope - mean) / std).T
 
 
-def denormalise(normalised: np.ndarray, stats: dict) -> np.ndarray:
-    """(D, T) standardised -> (T, D) envelope in a domain's scale (the TARGET domain's, when converting)."""
-    mean, std = np.asarray(stats["envelope_mean"]), np.asarray(stats["envelope_std"])
+def denormalise(normalised: np.ndarray, stats: dict, key: str = "envelope") -> np.ndarray:
+    """(D, T) standardised -> (T, D) features in a domain's scale (the TARGET domain's, when converting)."""
+    mean, std = np.asarray(stats[f"{key}_mean"]), np.asarray(stats[f"{key}_std"])
     return normalised.T * std + mean

@@ -1,0 +1,74 @@
+"""Conversion with a mel-spectrogram model: log-mel -> generator -> vocoder.
+
+Workers read (and resample) the files and write the results; the main process computes the log-mel
+on the model's device, normalises it with the SOURCE speaker's per-bin statistics, runs the generator,
+de-normalises with the TARGET speaker's statistics and hands the frames to the vocoder (Griffin-Lim
+or a trained neural vocoder, see :mod:`.vocoder`).  Pitch is converted by the generator itself (it is
+in the mel harmonics), so there is no separate F0 transform.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...bundle import ModelBundle
+from ...errors import CycleAudioError, InputFileError
+from .audio import read_audio, write_audio
+from .convert import Pipeline, convert_features
+from .mel import MelAnalyzer, mel_settings
+from .vocoder import GRIFFIN_LIM, Vocoder, load_vocoder
+
+MEL_KEY = "mel"  # statistics keys: mel_mean, mel_std
+
+
+def vocoder_spec(recipe: Any, options: dict[str, Any]) -> str:
+    """``--vocoder`` if given, else the recipe's ``features.vocoder``, else Griffin-Lim."""
+    return str(options.get("vocoder") or recipe.features.vocoder or GRIFFIN_LIM)
+
+
+def recipe_vocoder(recipe: Any, spec: str, device: Any) -> Vocoder:
+    return load_vocoder(spec, mel_settings(recipe.features), device, recipe.features.griffin_lim_iters)
+
+
+class MelConverter:
+    """One direction of a mel model plus its vocoder: waveform in, converted waveform out."""
+
+    def __init__(self, bundle: ModelBundle, direction: str, vocoder: Vocoder) -> None:
+        self.bundle, self.direction, self.vocoder = bundle, direction, vocoder
+        self.analyzer = MelAnalyzer(mel_settings(bundle.recipe.features))
+
+    def __call__(self, wave: np.ndarray) -> np.ndarray:
+        (mel,) = self.analyzer.batch([wave], self.bundle.device)
+        converted = convert_features(self.bundle, self.direction, mel, MEL_KEY)
+        return self.vocoder(converted)[: len(wave)]
+
+
+def _read_file(path: Path, sample_rate: int, min_samples: int) -> tuple[np.ndarray, float]:
+    wave = read_audio(path, sample_rate)
+    if len(wave) < min_samples:
+        raise InputFileError(path, "too short to convert (fewer than 4 frames)")
+    return wave, len(wave) / sample_rate
+
+
+def _write_file(wave: np.ndarray, target: Path, sample_rate: int) -> Path:
+    write_audio(target, wave, sample_rate)
+    return target
+
+
+def mel_pipeline(bundle: ModelBundle, direction: str, options: dict[str, Any]) -> Pipeline:
+    recipe = bundle.recipe
+    settings = mel_settings(recipe.features)
+    converter = MelConverter(bundle, direction, recipe_vocoder(recipe, vocoder_spec(recipe, options), bundle.device))
+    return Pipeline(partial(_read_file, sample_rate=settings.sample_rate, min_samples=3 * settings.hop_length),
+                    converter, partial(_write_file, sample_rate=settings.sample_rate))
+
+
+def check_world_vocoder(options: dict[str, Any]) -> None:
+    """WORLD models resynthesise with WORLD; any other ``--vocoder`` is a user error."""
+    if options.get("vocoder") not in (None, "", "world"):
+        raise CycleAudioError("this model converts WORLD features and resynthesises with WORLD; "
+                              "--vocoder applies to mel models (features.kind: mel)")
