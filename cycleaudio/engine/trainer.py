@@ -196,7 +196,8 @@ class CycleGANTrainer:
         return {"lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"]}
 
 
-def _check_exp_dir(exp_dir: Path, resume: bool) -> None:
+def check_exp_dir(exp_dir: Path, resume: bool) -> None:
+    """Refuse to overwrite a run's checkpoints unless resuming, and to resume a run that has none."""
     existing = step_checkpoints(exp_dir / "checkpoints")
     if existing and not resume:
         raise CycleAudioError(f"{exp_dir}: already holds checkpoints; pass --resume to continue or --out for a new folder")
@@ -211,7 +212,7 @@ def train_cyclegan(task: Task, recipe: Any, exp_dir: Path, resume: bool = False,
 
     context, device_name = init_distributed(recipe.train.device)
     try:
-        _check_exp_dir(exp_dir, resume)
+        check_exp_dir(exp_dir, resume)
         exp_dir.mkdir(parents=True, exist_ok=True)
         device = pick_device(device_name)
         if not context.is_main:  # rank 0 extracts and caches features first; the others then read the cache

@@ -17,7 +17,7 @@ import torch
 from ....bundle import pick_device
 from ....engine.checkpoint import save_training_checkpoint
 from ....engine.monitor import TrainingMonitor
-from ....engine.trainer import _check_exp_dir, write_resolved_recipe
+from ....engine.trainer import check_exp_dir, write_resolved_recipe
 from ....errors import CycleAudioError
 from ...base import Task
 from .. import BUILTIN_PREFIX, domain_folder, warn
@@ -72,7 +72,7 @@ class VocoderTask(Task):
     recipe_class = VocoderRecipe
 
     def train(self, recipe: Any, exp_dir: Path, resume: bool, progress: bool) -> Path:
-        _check_exp_dir(exp_dir, resume)
+        check_exp_dir(exp_dir, resume)
         exp_dir.mkdir(parents=True, exist_ok=True)
         device = pick_device(recipe.train.device)
         settings = mel_settings(recipe.features)
