@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

@@ -88,7 +88,7 @@ def evaluate_voice(converted: Path, reference: Path, source: Path | None) -> dic
         missing = sorted({c.stem for c, _ in pairs} - set(sources))
         if missing:
             raise CycleAudioError(f"{source}: no source file for {', '.join(missing[:5])}")
-    files, conv_rows, src_rows, failed = [], [], [], []
+    files, failed = [], []
     for conv, ref in pairs:
         try:
             row = {"name": conv.stem, "converted": score_pair(conv, ref, sample_rate).__dict__}
