@@ -226,7 +226,9 @@ def train_cyclegan(task: Task, recipe: Any, exp_dir: Path, resume: bool = False,
             write_resolved_recipe(recipe, exp_dir)
         monitor = TrainingMonitor(exp_dir, trainer.total_steps, trainer.step, progress and context.is_main,
                                   enabled=context.is_main, reduce=context.mean)
-        return _run(task, recipe, exp_dir, trainer, monitor, ModelBundle)
+        last = _run(task, recipe, exp_dir, trainer, monitor, ModelBundle)
+        context.barrier()  # no rank tears the process group down while another still uses it
+        return last
     finally:
         shutdown_distributed(context)
 

@@ -88,6 +88,17 @@ class HiFiGANGenerator(nn.Module):
         return torch.tanh(self.post(F.leaky_relu(x))).squeeze(1)
 
 
+def _judge(convs: nn.ModuleList, post: nn.Module, x: torch.Tensor) -> Judgement:
+    """Run a discriminator's conv stack, keeping every layer's activation for the feature-matching loss."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), SLOPE)
+        features.append(x)
+    x = post(x)
+    features.append(x)
+    return x.flatten(1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """2-D convolutions over the waveform folded into rows of ``period`` samples."""
 
@@ -104,14 +115,7 @@ class PeriodDiscriminator(nn.Module):
         batch, samples = wave.shape
         pad = -samples % self.period
         x = F.pad(wave.unsqueeze(1), (0, pad), mode="reflect" if pad < samples else "constant")
-        x = x.view(batch, 1, -1, self.period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), SLOPE)
-            features.append(x)
-        x = self.post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _judge(self.convs, self.post, x.view(batch, 1, -1, self.period))
 
 
 class ScaleDiscriminator(nn.Module):
@@ -130,14 +134,7 @@ class ScaleDiscriminator(nn.Module):
         self.post = norm(nn.Conv1d(widths[-1], 1, 3, padding=1))
 
     def forward(self, wave: torch.Tensor) -> Judgement:
-        x = wave.unsqueeze(1)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), SLOPE)
-            features.append(x)
-        x = self.post(x)
-        features.append(x)
-        return x.flatten(1), features
+        return _judge(self.convs, self.post, wave.unsqueeze(1))
 
 
 @VOCODER_DISCRIMINATORS.register("mpd_msd")
