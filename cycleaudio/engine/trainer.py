@@ -13,7 +13,7 @@ import math
 import subprocess
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 import yaml
@@ -257,17 +257,23 @@ def _run(task: Task, recipe: Any, exp_dir: Path, trainer: CycleGANTrainer, monit
     monitor.log_text(f"training {recipe.task} on {device} x {trainer.context.world_size} process(es) for "
                      f"{trainer.total_steps} steps (from step {trainer.step}), global batch {cfg.batch_size}, "
                      f"precision {cfg.precision}")
+    return run_steps(trainer, trainer.total_steps, cfg, monitor, checkpoint, samples)
+
+
+def run_steps(trainer: Any, total_steps: int, cfg: Any, monitor: Any, checkpoint: Callable[[], Path],
+              samples: Callable[[], None]) -> Path:
+    """The loop every trainer shares: step, log, checkpoint and sample on ``cfg``'s intervals; Ctrl-C
+    writes a checkpoint first.  ``trainer`` needs ``step``, ``train_step()`` and ``learning_rates()``."""
     last = None
     try:
-        while trainer.step < trainer.total_steps:
-            logs = trainer.train_step()
-            monitor.accumulate(logs)
+        while trainer.step < total_steps:
+            monitor.accumulate(trainer.train_step())
             step = trainer.step
-            if step % cfg.log_every == 0 or step == trainer.total_steps:
+            if step % cfg.log_every == 0 or step == total_steps:
                 monitor.flush(step, trainer.learning_rates())
-            if step % cfg.checkpoint_every == 0 or step == trainer.total_steps:
+            if step % cfg.checkpoint_every == 0 or step == total_steps:
                 last = checkpoint()
-            if cfg.sample_every > 0 and (step % cfg.sample_every == 0 or step == trainer.total_steps):
+            if cfg.sample_every > 0 and (step % cfg.sample_every == 0 or step == total_steps):
                 samples()
     except KeyboardInterrupt:
         last = checkpoint()
@@ -275,6 +281,4 @@ def _run(task: Task, recipe: Any, exp_dir: Path, trainer: CycleGANTrainer, monit
         monitor.close()
         raise CycleAudioError(f"interrupted at step {trainer.step}; resume with --resume (checkpoint {last})") from None
     monitor.close()
-    if last is None:
-        last = checkpoint()
-    return last
+    return last if last is not None else checkpoint()

@@ -17,7 +17,7 @@ import torch
 from ....bundle import pick_device
 from ....engine.checkpoint import save_training_checkpoint
 from ....engine.monitor import TrainingMonitor
-from ....engine.trainer import check_exp_dir, write_resolved_recipe
+from ....engine.trainer import check_exp_dir, run_steps, write_resolved_recipe
 from ....errors import CycleAudioError
 from ...base import Task
 from .. import BUILTIN_PREFIX, domain_folder, warn
@@ -88,23 +88,8 @@ class VocoderTask(Task):
         def checkpoint() -> Path:
             return save_training_checkpoint(trainer.state_dict(), exp_dir / "checkpoints", trainer.step, cfg.keep_checkpoints)
 
-        last = None
-        try:
-            while trainer.step < cfg.steps:
-                monitor.accumulate(trainer.train_step())
-                step = trainer.step
-                if step % cfg.log_every == 0 or step == cfg.steps:
-                    monitor.flush(step, trainer.learning_rates())
-                if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                    last = checkpoint()
-                if cfg.sample_every > 0 and (step % cfg.sample_every == 0 or step == cfg.steps):
-                    write_copy_synthesis(recipe, trainer, exp_dir, monitor.writer)
-        except KeyboardInterrupt:
-            last = checkpoint()
-            monitor.close()
-            raise CycleAudioError(f"interrupted at step {trainer.step}; resume with --resume (checkpoint {last})") from None
-        monitor.close()
-        return last if last is not None else checkpoint()
+        return run_steps(trainer, cfg.steps, cfg, monitor, checkpoint,
+                         lambda: write_copy_synthesis(recipe, trainer, exp_dir, monitor.writer))
 
     def prepare(self, recipe: Any, exp_dir: Path) -> Any:
         raise CycleAudioError("a vocoder has one speaker, not two domains: `cycleaudio train` extracts and caches "
