@@ -22,9 +22,8 @@ from pathlib import Path
 
 import torch
 
-from cycleaudio.config import load_recipe
-from cycleaudio.engine.trainer import CycleGANTrainer
-from cycleaudio.tasks.base import TrainingData
+from cycleaudio.runner import load_recipe
+from cycleaudio.engine.trainer import CycleGANTrainer, TrainingData
 from cycleaudio.tasks.image.dataset import ImageCrops
 
 RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "image_horse2zebra.yaml"

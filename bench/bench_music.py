@@ -20,10 +20,9 @@ from pathlib import Path
 
 import torch
 
-from cycleaudio.config import load_recipe
-from cycleaudio.engine.trainer import CycleGANTrainer
+from cycleaudio.runner import load_recipe
 from cycleaudio.jobs import find_inputs
-from cycleaudio.tasks.base import TrainingData
+from cycleaudio.engine.trainer import CycleGANTrainer, TrainingData
 from cycleaudio.tasks.music.corpus import SUFFIXES, PhraseSource, corpus_phrases, load_corpus
 from cycleaudio.tasks.music.roll import RollSettings
 from cycleaudio.tasks.music.synthetic import write_style

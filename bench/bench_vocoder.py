@@ -29,8 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import report  # noqa: E402
 
-from cycleaudio.api import find_recipe  # noqa: E402
-from cycleaudio.config import load_recipe  # noqa: E402
+from cycleaudio.runner import find_recipe  # noqa: E402
+from cycleaudio.runner import load_recipe  # noqa: E402
 from cycleaudio.tasks.voice.audio import read_audio, write_audio  # noqa: E402
 from cycleaudio.tasks.voice.features import audio_files  # noqa: E402
 from cycleaudio.tasks.voice.mel import MelAnalyzer, MelSettings  # noqa: E402

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median_seconds, report  # noqa: E402
 from train_throughput import measure_in_fresh_process  # noqa: E402
 
-from cycleaudio.config import load_recipe  # noqa: E402
+from cycleaudio.runner import load_recipe  # noqa: E402
 from cycleaudio.engine import blocks  # noqa: E402
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
@@ -122,9 +122,8 @@ def bench_features(count: int = 20) -> list[dict[str, Any]]:
 
 
 def bench_conversion(count: int = 20) -> list[dict[str, Any]]:
-    from cycleaudio.bundle import load_bundle
-    from cycleaudio.engine.trainer import train_cyclegan
-    from cycleaudio.tasks import get_task
+    from cycleaudio.runner import get_task, load_bundle, train
+    from cycleaudio.tasks.voice import VoiceConvertOptions
     from cycleaudio.tasks.voice.features import worker_count
 
     files = _builtin_files(count)
@@ -137,11 +136,11 @@ def bench_conversion(count: int = 20) -> list[dict[str, Any]]:
             (inputs / f"{f.parent.name}_{f.name}").symlink_to(f)
         recipe = load_recipe(RECIPES / "vc_male2female.yaml", ["train.steps=1", "train.sample_every=0"])
         task = get_task("voice")
-        train_cyclegan(task, recipe, tmp / "exp", progress=False)  # full-size generator, untrained weights
+        train(recipe, tmp / "exp", progress=False)  # full-size generator, untrained weights
         bundle = load_bundle(tmp / "exp", "auto")
         for workers in (1, worker_count(0)):
             out = tmp / f"out{workers}"
-            result = task.convert(bundle, "a2b", inputs, out, {"workers": workers, "progress": False})
+            result = task.convert(bundle, "a2b", inputs, out, VoiceConvertOptions(workers=workers, progress=False))
             m = result.metrics
             rows.append({"bench": "convert folder harvest", "variant": f"{workers} worker(s)", "files": len(result.written),
                          "audio_s": m["audio_seconds"], "wall_s": m["wall_seconds"], "x_real_time": m["times_real_time"]})

@@ -31,7 +31,11 @@ from common import median_seconds, report  # noqa: E402
 
 from cycleaudio.config import from_dict, read_yaml  # noqa: E402
 from cycleaudio.engine.data import RandomCrops  # noqa: E402
-from cycleaudio.tasks.base import TrainingData, cyclegan_recipe_class  # noqa: E402
+from cycleaudio.engine.trainer import TrainingData  # noqa: E402
+from cycleaudio.tasks.base import cyclegan_recipe_class  # noqa: E402
+import cycleaudio.tasks.image.nets  # noqa: E402,F401  (registers the networks by name)
+import cycleaudio.tasks.music.nets  # noqa: E402,F401
+import cycleaudio.tasks.voice.nets  # noqa: E402,F401
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPES = ["vc_male2female", "vc_mask_male2female", "vc_vc3_male2female", "music_classical2pop",
@@ -86,7 +90,7 @@ def measure(name: str, batch: int, switch_name: str, device: str, repeats: int,
     """Time one configuration in this process; ``modify(trainer)`` may swap parts for a baseline."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from cycleaudio.bundle import pick_device
+    from cycleaudio.engine.device import pick_device
     from cycleaudio.engine.trainer import CycleGANTrainer
 
     if os.environ.get("BENCH_THREADS"):

@@ -1,7 +1,23 @@
-"""cycleaudio: unpaired domain transfer with cycle-consistent GANs, for voice, music and images."""
+"""cycleaudio: unpaired domain transfer with cycle-consistent GANs, for voice, music and images.
 
-__version__ = "0.1.0"
+The top-level calls (``train``, ``convert``, ``evaluate``, ``load``...) are imported on first use, so
+``import cycleaudio`` stays cheap and lower layers can read the version without importing the API.
+"""
 
-from .api import convert, evaluate, train  # noqa: E402
+from __future__ import annotations
 
-__all__ = ["__version__", "train", "convert", "evaluate"]
+from typing import Any
+
+from .version import __version__
+
+_API = ("train", "convert", "evaluate", "preprocess", "export")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'cycleaudio' has no attribute {name!r}")

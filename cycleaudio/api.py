@@ -1,58 +1,48 @@
-"""The library entry points behind every CLI command, usable from notebooks and tests."""
+"""The library entry points behind every CLI command, usable from notebooks and tests.
+
+``train``, ``preprocess``, ``convert``, ``evaluate``, ``export`` mirror the CLI commands one to one;
+every error a user can cause is a :class:`~cycleaudio.errors.CycleAudioError` with a one-line message.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from . import runner
+from .engine.bundle import check_direction
 from .errors import CycleAudioError
+from .tasks.base import parse_options
 
-REPO_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
-
-
-def find_recipe(name_or_path: str | Path) -> Path:
-    """A recipe path as given, or a shipped recipe's name (``vc_male2female``)."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    for folder in (Path("recipes"), REPO_RECIPES):
-        candidate = folder / f"{path.name.removesuffix('.yaml')}.yaml"
-        if candidate.is_file():
-            return candidate
-    return path  # load_recipe reports it as not found
+shipped_recipes = runner.shipped_recipes
+find_recipe = runner.find_recipe
 
 
-def shipped_recipes() -> list[tuple[str, str]]:
-    """(name, description) of every recipe in the project's ``recipes/`` folder."""
-    from .config import read_yaml
-
-    rows = []
-    for path in sorted(REPO_RECIPES.glob("*.yaml")):
-        description = read_yaml(path).get("description", "")
-        rows.append((path.stem, str(description).strip().splitlines()[0] if description else ""))
-    return rows
+def _exp_dir(recipe: Any, out: str | Path | None) -> Path:
+    return Path(out) if out is not None else Path(recipe.train.out_dir)
 
 
-def _load(recipe: Any, overrides: tuple[str, ...] | list[str]) -> Any:
-    from .config import load_recipe
-
-    if isinstance(recipe, (str, Path)):
-        return load_recipe(find_recipe(recipe), overrides)
-    if overrides:
-        raise CycleAudioError("overrides apply to recipe files; edit the recipe object directly instead")
-    return recipe
+def train(recipe: Any, out: str | Path | None = None, overrides: tuple[str, ...] | list[str] = (),
+          resume: bool = False, progress: bool = True) -> Path:
+    """Train from a recipe (path, shipped name, or loaded dataclass); returns the checkpoint (or the
+    classifier file) the training produced."""
+    recipe = runner.load_recipe(recipe, overrides)
+    return runner.train(recipe, _exp_dir(recipe, out), resume=resume, progress=progress)
 
 
 def preprocess(recipe: Any, out: str | Path | None = None, overrides: tuple[str, ...] | list[str] = ()) -> Path:
-    """Extract (and cache) the features of a recipe's data; write ``statistics.json`` to the experiment folder."""
-    import json
-
-    from .tasks import get_task
-
-    recipe = _load(recipe, overrides)
-    exp_dir = Path(out) if out is not None else Path(recipe.train.out_dir)
+    """Extract (and cache) the features of a CycleGAN recipe's data; write ``statistics.json`` to the
+    experiment folder."""
+    recipe = runner.load_recipe(recipe, overrides)
+    task = runner.get_task(recipe.task)
+    prepare = getattr(task, "prepare", None)
+    if prepare is None:
+        raise CycleAudioError(f"{recipe.task} recipes have no separate preprocessing: `cycleaudio train` "
+                              f"extracts and caches their features")
+    exp_dir = _exp_dir(recipe, out)
     exp_dir.mkdir(parents=True, exist_ok=True)
-    data = get_task(recipe.task).prepare(recipe, exp_dir)
+    data = prepare(recipe, exp_dir)
 
     def plain(value: Any) -> Any:
         if isinstance(value, dict):
@@ -65,37 +55,27 @@ def preprocess(recipe: Any, out: str | Path | None = None, overrides: tuple[str,
     return path
 
 
-def train(recipe: Any, out: str | Path | None = None, overrides: tuple[str, ...] | list[str] = (),
-          resume: bool = False, progress: bool = True) -> Path:
-    """Train from a recipe (path, shipped name, or loaded dataclass); returns the last checkpoint."""
-    from .tasks import get_task
+def convert(model: str | Path, direction: str, source: str | Path, target: str | Path, device: str = "auto",
+            checkpoint: str = "latest", **options: Any) -> Any:
+    """Convert a file or folder with a trained model; returns the task's JobReport.
 
-    recipe = _load(recipe, overrides)
-    exp_dir = Path(out) if out is not None else Path(recipe.train.out_dir)
-    return get_task(recipe.task).train(recipe, exp_dir, resume=resume, progress=progress)
-
-
-def convert(model: str | Path, direction: str, source: str | Path, target: str | Path,
-            device: str = "auto", **options: Any) -> Any:
-    """Convert a file or folder with a trained model; returns the task's JobReport."""
-    from .bundle import check_direction, load_bundle
-    from .tasks import get_task
-
+    ``options`` are the model's task's convert options (``cycleaudio convert --help``); one that does not
+    apply to this model's task is an error.
+    """
     check_direction(direction)
-    bundle = load_bundle(model, device)
-    task = get_task(bundle.recipe.task)
-    return task.convert(bundle, direction, Path(source), Path(target), options)
+    bundle = runner.load_bundle(model, device, checkpoint)
+    task = runner.get_task(bundle.recipe.task)
+    typed = parse_options(task.convert_options, options, f"{task.name} models")
+    return task.convert(bundle, direction, Path(source), Path(target), typed)
 
 
 def detect_task(folder: Path) -> str:
-    """The task whose file types ``folder`` (or file) holds, for ``evaluate`` without ``--task``."""
-    from .tasks import get_task, task_names
-
+    """The task whose file types ``folder`` (or file) holds, for ``evaluate`` without ``task``."""
     files = [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
     suffixes = {p.suffix.lower() for p in files}
-    for name in task_names():
-        task = get_task(name)
-        if task.suffixes and suffixes & set(task.suffixes):
+    for name in runner.task_names():
+        impl = runner.get_task(name)
+        if impl.suffixes and suffixes & set(impl.suffixes):
             return name
     raise CycleAudioError(f"{folder}: no files of a known kind to evaluate")
 
@@ -103,11 +83,25 @@ def detect_task(folder: Path) -> str:
 def evaluate(converted: str | Path, reference: str | Path, source: str | Path | None = None,
              task: str | None = None, **options: Any) -> dict[str, Any]:
     """Objective metrics of converted files against references (and the unconverted source)."""
-    from .tasks import get_task
-
     converted, reference = Path(converted), Path(reference)
-    for path in (converted, reference, *( [Path(source)] if source else [])):
+    for path in (converted, reference, *([Path(source)] if source else [])):
         if not path.exists():
             raise CycleAudioError(f"{path}: no such file or folder")
-    impl = get_task(task or detect_task(converted))
-    return impl.evaluate(converted, reference, Path(source) if source else None, options)
+    impl = runner.get_task(task or detect_task(converted))
+    typed = parse_options(impl.evaluate_options, options, f"{impl.name} evaluation")
+    return impl.evaluate(converted, reference, Path(source) if source else None, typed)
+
+
+def format_evaluation(result: dict[str, Any]) -> str:
+    """The readable table of an :func:`evaluate` result."""
+    return runner.get_task(result["task"]).format_evaluation(result)
+
+
+def export(model: str | Path, out: str | Path) -> Path:
+    """An inference-only file (generators + recipe + statistics) from a checkpoint or experiment folder."""
+    return runner.export_torch(model, Path(out))
+
+
+def write_builtin_data(task: str, out: str | Path) -> Path:
+    """A task's built-in synthetic data set, as files."""
+    return runner.get_task(task).write_builtin_data(Path(out))

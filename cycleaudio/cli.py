@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__
 from .errors import CycleAudioError
+from .progress import set_quiet
+from .version import __version__
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,12 +46,14 @@ def main() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Experiment folder (default: the recipe's train.out_dir).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe value, e.g. train.steps=100.")
 @click.option("--resume", is_flag=True, help="Continue from the experiment folder's latest checkpoint.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
 def train(recipe: str, out: Path | None, overrides: tuple[str, ...], resume: bool, quiet: bool) -> None:
-    """Train a model from RECIPE (a YAML path or a shipped recipe's name)."""
+    """Train a model from RECIPE (a YAML path or a shipped recipe's name): CycleGANs, vocoders and
+    classifiers alike."""
     from . import api
 
+    set_quiet(quiet)
     last = api.train(recipe, out=out, overrides=overrides, resume=resume, progress=not quiet)
     click.echo(f"checkpoint: {last}")
 
@@ -59,35 +62,44 @@ def train(recipe: str, out: Path | None, overrides: tuple[str, ...], resume: boo
 @click.argument("recipe")
 @click.option("--out", type=click.Path(path_type=Path), help="Experiment folder (default: the recipe's train.out_dir).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe value.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
-def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...]) -> None:
+def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...], quiet: bool) -> None:
     """Extract and cache RECIPE's features and write per-domain statistics, without training."""
     from . import api
 
+    set_quiet(quiet)
     click.echo(f"written: {api.preprocess(recipe, out=out, overrides=overrides)}")
 
 
 @main.command()
 @click.option("--model", required=True, type=click.Path(path_type=Path), help="Experiment folder, checkpoint or export.")
+@click.option("--checkpoint", type=click.Choice(["latest", "best"]), default="latest", show_default=True,
+              help="Which checkpoint of an experiment folder.")
 @click.option("--direction", required=True, type=click.Choice(["a2b", "b2a"]))
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--workers", type=int, default=None, help="Worker processes for analysis (default: all cores).")
-@click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
+@click.option("--workers", type=int, default=None, help="Voice: worker processes for analysis (default: all cores).")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace outputs that already exist.")
 @click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
 @click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default 0.5).")
 @click.option("--instrument", type=int, help="Music: General MIDI program of the output track (default 0, piano).")
 @click.option("--render", is_flag=True, default=None, help="Music: also write a WAV preview of every output.")
 @click.option("--size", type=click.Choice(["model", "original"]), help="Images: convert at the model's resolution or the original size.")
 @click.option("--grid/--no-grid", default=None, help="Images: also write input | output | cycled grids.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
-def convert(model: Path, direction: str, source: Path, target: Path, device: str, **options: Any) -> None:
-    """Convert SOURCE (a file or a folder, recursively) into TARGET, mirroring relative paths."""
+def convert(model: Path, direction: str, source: Path, target: Path, device: str, checkpoint: str, quiet: bool,
+            **options: Any) -> None:
+    """Convert SOURCE (a file or a folder, recursively) into TARGET, mirroring relative paths.
+
+    Options marked Voice/Music/Images apply to models of that task only."""
     from . import api
 
-    options = {k: v for k, v in options.items() if v is not None}
-    report = api.convert(model, direction, source, target, device=device, **options)
+    set_quiet(quiet)
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in options.items() if v is not None}
+    report = api.convert(model, direction, source, target, device=device, checkpoint=checkpoint, **options)
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
@@ -102,16 +114,17 @@ def convert(model: Path, direction: str, source: Path, target: Path, device: str
 @click.option("--classifier", type=click.Path(path_type=Path), help="Music/images: domain-classifier checkpoint.")
 @click.option("--cycled", type=click.Path(path_type=Path), help="Music/images: cycled-back files (for transfer strength).")
 @click.option("--inception", type=click.Path(path_type=Path), help="Images: InceptionV3 weights file for FID/KID.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
 def evaluate(converted: Path, reference: Path, source: Path | None, task: str | None, json_path: Path | None,
-             **options: Any) -> None:
+             quiet: bool, **options: Any) -> None:
     """Objective metrics of CONVERTED files against REFERENCE files matched by name."""
     from . import api
-    from .tasks import get_task
 
-    options = {k: v for k, v in options.items() if v is not None}
+    set_quiet(quiet)
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in options.items() if v is not None}
     result = api.evaluate(converted, reference, source, task=task, **options)
-    click.echo(get_task(result["task"]).format_evaluation(result))
+    click.echo(api.format_evaluation(result))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -121,7 +134,7 @@ def evaluate(converted: Path, reference: Path, source: Path | None, task: str | 
 @main.command()
 def recipes() -> None:
     """List the shipped recipes."""
-    from .api import shipped_recipes
+    from .runner import shipped_recipes
 
     rows = shipped_recipes()
     width = max((len(name) for name, _ in rows), default=0)
@@ -135,9 +148,9 @@ def recipes() -> None:
 @user_errors
 def export(model: Path, out: Path) -> None:
     """Write an inference-only file (generators + recipe + statistics) from MODEL."""
-    from .bundle import export_bundle
+    from . import api
 
-    click.echo(f"written: {export_bundle(model, out)}")
+    click.echo(f"written: {api.export(model, out)}")
 
 
 @main.command("builtin-data")
@@ -146,10 +159,6 @@ def export(model: Path, out: Path) -> None:
 @user_errors
 def builtin_data(task: str, out: Path) -> None:
     """Write TASK's built-in synthetic data set (train and evaluation files) into OUT."""
-    from .tasks import get_task
+    from . import api
 
-    impl = get_task(task)
-    writer = getattr(impl, "write_builtin_data", None)
-    if writer is None:
-        raise CycleAudioError(f"task {task!r} has no built-in data")
-    click.echo(f"written: {writer(out)}")
+    click.echo(f"written: {api.write_builtin_data(task, out)}")

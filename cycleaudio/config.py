@@ -1,10 +1,10 @@
 """Typed recipes: YAML in, validated dataclasses out.
 
-A recipe is one YAML file.  Its ``task`` key picks the task, the task names the dataclass the whole
-recipe must match, and :func:`from_dict` checks every key and value against that dataclass, so a typo
+A recipe is one YAML file.  :func:`from_dict` checks every key and value against a dataclass, so a typo
 or a wrong type is a one-line :class:`RecipeError` naming the file, the key and what is allowed.
 ``--set a.b.c=value`` overrides are applied to the raw mapping before validation, so they are checked
-exactly like the file itself.
+exactly like the file itself.  Which dataclass a recipe must match is the task's business: the runner
+reads the ``task`` key and asks the task (this module knows no task).
 """
 
 from __future__ import annotations
@@ -30,68 +30,6 @@ class ComponentConfig:
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ModelConfig:
-    generator: ComponentConfig
-    discriminator: ComponentConfig
-
-
-@dataclass
-class LossConfig:
-    """Weights and switches of the CycleGAN objective (see ``engine.cyclegan``)."""
-
-    adversarial: Literal["lsgan", "nonsaturating", "hinge", "wgan_gp"] = "lsgan"
-    lambda_cycle: float = 10.0
-    lambda_identity: float = 0.0
-    identity_off_step: int | None = None
-    two_step: bool = False
-    lambda_two_step: float = 1.0
-    pool_size: int = 0
-    d_input_noise: float = 0.0
-    mixed: Literal["none", "partial", "full"] = "none"
-    lambda_mixed: float = 1.0
-    mixed_generator_term: bool = True
-    gp_weight: float = 10.0
-    mask_max_frames: int = 0
-
-
-@dataclass
-class ScheduleConfig:
-    """Learning rate held for ``constant`` units, then decayed linearly to zero over ``decay`` units."""
-
-    unit: Literal["step", "epoch"] = "step"
-    constant: int = 200_000
-    decay: int = 200_000
-
-
-@dataclass
-class OptimConfig:
-    g_lr: float = 2e-4
-    d_lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    grad_clip: float | None = None
-    fused: bool = False
-
-
-@dataclass
-class TrainConfig:
-    """How long, how big and how often; ``steps`` or ``epochs`` sets the length."""
-
-    steps: int | None = None
-    epochs: int | None = None
-    batch_size: int = 1
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    device: str = "auto"
-    compile: bool = False
-    channels_last: bool = False
-    log_every: int = 50
-    sample_every: int = 1000
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 3
-    out_dir: str = "exp/default"
 
 
 # --------------------------------------------------------------------------- validation
@@ -253,21 +191,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
-def resolve_recipe(raw: dict[str, Any], source: str) -> Any:
-    """Validate a raw mapping against the recipe class of the task it names."""
-    from .tasks import get_task
-
-    task_name = raw.get("task")
-    if not isinstance(task_name, str):
-        raise RecipeError(f"{source}: missing key task")
-    task = get_task(task_name, source)
-    return from_dict(task.recipe_class, raw, source)
-
-
-def load_recipe(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> Any:
-    """Load, override and validate a recipe file; the result is the task's recipe dataclass."""
-    path = Path(path)
-    raw = read_yaml(path)
-    for assignment in overrides:
-        apply_override(raw, assignment)
-    return resolve_recipe(raw, str(path))
+def section_view(section: Any, cls: type) -> Any:
+    """The ``cls`` dataclass made of the same-named fields of a larger recipe section: a recipe section
+    that extends a settings class (voice features extend the WORLD and mel settings) hands out exactly
+    the settings that define its features, for cache keys and equality checks."""
+    return cls(**{f.name: getattr(section, f.name) for f in dataclasses.fields(cls)})

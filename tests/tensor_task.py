@@ -8,8 +8,11 @@ from typing import Any
 
 import torch
 
+import cycleaudio.tasks.voice.nets  # noqa: F401  (registers the small VC2 networks these tests train)
 from cycleaudio.engine.data import RandomCrops
-from cycleaudio.tasks import TASK_MODULES, Task, TrainingData, cyclegan_recipe_class
+from cycleaudio.engine.trainer import TrainingData
+from cycleaudio.runner import TASK_MODULES
+from cycleaudio.tasks.base import CycleGANTask, cyclegan_recipe_class
 
 
 @dataclass
@@ -24,7 +27,7 @@ class TensorFeatures:
     crop: int = 16
 
 
-class TensorTask(Task):
+class TensorTask(CycleGANTask):
     name = "tensor"
     recipe_class = cyclegan_recipe_class("TensorRecipe", TensorData, TensorFeatures)
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cycleaudio.api import REPO_RECIPES
-from cycleaudio.config import load_recipe
 from cycleaudio.errors import RecipeError
+from cycleaudio.runner import load_recipe
+
+REPO_RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 VOICE = REPO_RECIPES / "vc_male2female.yaml"
 
@@ -44,7 +45,12 @@ def test_voice_recipe_has_the_paper_settings() -> None:
         (lambda r: r["loss"].update(adversarial="wgan"), r"loss\.adversarial must be one of 'lsgan'"),
         (lambda r: r.pop("model"), r"missing key model"),
         (lambda r: r.update(task="speech"), r"task must be one of"),
-        (lambda r: r["features"].update(crop_frames=30), r"crop_frames must be a multiple of 4"),
+        (lambda r: r["features"].update(crop_frames=30), r"features\.crop_frames must be a positive multiple of 4"),
+        (lambda r: r["train"].update(steps=-5), r"train\.steps must be a positive whole number, got -5"),
+        (lambda r: r["train"].update(batch_size=0), r"train\.batch_size must be a positive whole number"),
+        (lambda r: r["optim"].update(g_lr="nan"), r"optim\.g_lr must be a finite number >= 0, got nan"),
+        (lambda r: r["optim"].update(d_lr=-1e-4), r"optim\.d_lr must be a finite number >= 0"),
+        (lambda r: r["loss"].update(lambda_cycle=float("inf")), r"loss\.lambda_cycle must be a finite number"),
         (lambda r: r["data"].update(domain_a="builtin:robot"), r"built-in speakers are builtin:male"),
         (lambda r: r["optim"].update(betas=[0.5]), r"optim\.betas must be tuple"),
     ],
@@ -70,3 +76,10 @@ def test_unreadable_recipes(tmp_path: Path) -> None:
     bad.write_text("task: voice\n  - : [\n")
     with pytest.raises(RecipeError, match="not valid YAML at line"):
         load_recipe(bad)
+
+
+def test_unknown_recipe_name_suggests_the_nearest_shipped_ones() -> None:
+    with pytest.raises(RecipeError, match=r"vc_male2femal: no such recipe .* did you mean vc_male2female"):
+        load_recipe("vc_male2femal")
+    with pytest.raises(RecipeError, match="`cycleaudio recipes` lists the shipped ones"):
+        load_recipe("zzzzzz")

@@ -15,12 +15,15 @@ from pathlib import Path
 import torch
 import torch.multiprocessing as mp
 
-from cycleaudio.config import resolve_recipe
+from cycleaudio.runner import resolve_recipe
 from cycleaudio.engine.checkpoint import load_checkpoint
 from cycleaudio.engine.cyclegan import CycleGAN
-from cycleaudio.engine.trainer import train_cyclegan
+from cycleaudio.runner import train
 
-from .tensor_task import TASK, tensor_recipe
+from .tensor_task import tensor_recipe
+import pytest
+
+pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
 
 
 def _recipe(steps: int):
@@ -35,7 +38,7 @@ def _rank_main(rank: int, world: int, port: int, out: str, steps: int) -> None:
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    train_cyclegan(TASK, _recipe(steps), Path(out), progress=False)
+    train(_recipe(steps), Path(out), progress=False)
 
 
 def _run_two_ranks(out: Path, steps: int) -> None:
@@ -69,7 +72,7 @@ def _first_moments(checkpoint: Path) -> list[torch.Tensor]:
 
 
 def test_gradients_match_after_one_step(tmp_path: Path) -> None:
-    single = train_cyclegan(TASK, _recipe(1), tmp_path / "single", progress=False)
+    single = train(_recipe(1), tmp_path / "single", progress=False)
     _run_two_ranks(tmp_path / "ddp", 1)
     for a, b in zip(_first_moments(single), _first_moments(tmp_path / "ddp"), strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-3)
@@ -80,10 +83,10 @@ def _max_gap(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
 
 
 def test_results_match_after_several_steps_and_resume_under_another_world_size(tmp_path: Path) -> None:
-    straight = _outputs(train_cyclegan(TASK, _recipe(6), tmp_path / "single", progress=False))
+    straight = _outputs(train(_recipe(6), tmp_path / "single", progress=False))
     moved = _max_gap(straight, _outputs(None))
     _run_two_ranks(tmp_path / "ddp", 6)
     _run_two_ranks(tmp_path / "mixed", 3)  # 3 steps on 2 ranks, then 3 more on 1
-    resumed = train_cyclegan(TASK, _recipe(6), tmp_path / "mixed", resume=True, progress=False)
+    resumed = train(_recipe(6), tmp_path / "mixed", resume=True, progress=False)
     assert _max_gap(straight, _outputs(tmp_path / "ddp")) < 0.02 * moved
     assert _max_gap(straight, _outputs(resumed)) < 0.02 * moved

@@ -13,12 +13,14 @@ from PIL import Image
 
 from cycleaudio import api
 from cycleaudio.cli import main
-from cycleaudio.config import load_recipe, read_yaml
+from cycleaudio.config import read_yaml
+from cycleaudio.runner import load_recipe
 from cycleaudio.engine.checkpoint import load_checkpoint
 from cycleaudio.errors import RecipeError
-from cycleaudio.tasks.image.classify import main as classify_main
 
 from .test_image_fid import inception_stand_in
+
+pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 TINY = [
@@ -114,9 +116,9 @@ def test_train_convert_evaluate_on_generated_images(tmp_path: Path) -> None:
     assert "transfer strength S" in result.output and "FID" in result.output
 
     # a saved classifier (trained from folders) gives the same kind of report
-    clf = tmp_path / "clf.pt"
-    assert classify_main([str(data / "trainA"), str(data / "trainB"), "--test-a", str(data / "testA"),
-                          "--test-b", str(data / "testB"), "--out", str(clf), "--size", "32", "--steps", "60"]) == 0
+    clf = api.train("image_classifier", out=tmp_path / "clf", progress=False,
+                    overrides=[f"data.root={data}", "features.size=32", "train.steps=60", "train.device=cpu"])
+    assert clf.name == "classifier.pt"
     result = api.evaluate(fake_b, data / "testB", task="image", classifier=str(clf))
     assert result["direction"] == "A->B" and not result["classifier"]["trained_here"]
     assert result["classifier"]["image_size"] == 32 and "strength" not in result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cycleaudio.engine.image_nets import init_weights
+from cycleaudio.tasks.image.nets import init_weights
 from cycleaudio.engine.pool import HistoryPool
 from cycleaudio.errors import RecipeError
 from cycleaudio.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
@@ -15,7 +15,7 @@ from cycleaudio.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 def test_resnet_generator_keeps_shape_and_range(blocks: int) -> None:
     g = GENERATORS.build("resnet_image", {"channels": 4, "n_blocks": blocks})
     x = torch.rand(2, 3, 32, 24) * 2 - 1
-    y = g(x, mask=None)
+    y = g(x)
     assert y.shape == x.shape and y.abs().max() <= 1
     assert sum(isinstance(m, torch.nn.ReflectionPad2d) for m in g.modules()) == 2 + 2 * blocks
     assert not any(m.affine for m in g.modules() if isinstance(m, torch.nn.InstanceNorm2d))

@@ -15,6 +15,8 @@ from cycleaudio.tasks.voice.mel_convert import check_world_vocoder
 
 from .voice_data import write_speaker
 
+pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
+
 STEPS = ["--set", "train.steps=4", "--set", "train.sample_every=4", "--set", "train.checkpoint_every=4"]
 
 
@@ -80,5 +82,5 @@ def test_bad_files_and_wrong_vocoders_are_one_line_errors(setup: dict[str, Path]
     result = runner.invoke(main, ["convert", "--model", str(setup["vocoder"]), "--direction", "a2b", str(mixed), str(root / "y")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     with pytest.raises(CycleAudioError, match="WORLD"):
-        check_world_vocoder({"vocoder": "griffin-lim"})
-    check_world_vocoder({"vocoder": None})
+        check_world_vocoder("griffin-lim")
+    check_world_vocoder(None)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from cycleaudio.errors import RecipeError
-from cycleaudio.api import find_recipe
-from cycleaudio.config import load_recipe
+from cycleaudio.runner import find_recipe
+from cycleaudio.runner import load_recipe
 from cycleaudio.tasks.voice.mel import MelAnalyzer, MelSettings, extract_mels, mel_statistics
 from cycleaudio.tasks.voice.synthetic import SAMPLE_RATE, SPEAKERS, synthesize_utterance
 from cycleaudio.tasks.voice.vocoder import GriffinLimVocoder

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from cycleaudio.config import LossConfig, ModelConfig, ComponentConfig
+from cycleaudio.config import ComponentConfig
+from cycleaudio.engine.settings import LossConfig, ModelConfig
+import cycleaudio.tasks.voice.nets  # noqa: F401  (registers the voice networks)
 from cycleaudio.engine.cyclegan import CycleGAN
-from cycleaudio.engine.generators import TwoOneTwoDGenerator
-from cycleaudio.engine.tfan import TFAN
+from cycleaudio.tasks.voice.nets.world_generators import TwoOneTwoDGenerator
+from cycleaudio.tasks.voice.nets.tfan import TFAN
 from cycleaudio.registry import GENERATORS
 
 TINY = {"feature_dim": 16, "channels": 8, "down_channels": 8, "residual_channels": 16, "n_residual": 1,

@@ -12,11 +12,12 @@ import torch
 from click.testing import CliRunner
 
 from cycleaudio.cli import main
-from cycleaudio.config import from_dict, load_recipe
+from cycleaudio.config import from_dict
+from cycleaudio.runner import load_recipe
 from cycleaudio.engine.classifier import ClassifierSettings, DomainClassifier, train_classifier, transfer_strength
 from cycleaudio.engine.cyclegan import CycleGAN
 from cycleaudio.errors import CycleAudioError
-from cycleaudio.tasks import get_task
+from cycleaudio.runner import get_task
 from cycleaudio.tasks.music.corpus import PhraseSource
 from cycleaudio.tasks.music.synthetic import song_midi
 
@@ -94,7 +95,7 @@ def test_classifier_learns_separable_domains_and_round_trips(tmp_path: Path) -> 
     assert torch.allclose(loaded.prob_a(a[30:].float()), classifier.prob_a(a[30:].float()))
     assert loaded.accuracy == classifier.accuracy and loaded.recipe == {"task": "x"}
     (tmp_path / "bad.pt").write_text("nope")
-    with pytest.raises(CycleAudioError, match="not a readable classifier"):
+    with pytest.raises(CycleAudioError, match="not a readable cycleaudio classifier"):
         DomainClassifier.load(tmp_path / "bad.pt")
 
 
@@ -111,14 +112,18 @@ def _invoke(*args: str) -> str:
     return result.output
 
 
+@pytest.mark.e2e
 def test_cli_train_convert_evaluate(tmp_path: Path) -> None:
     sets = [x for kv in TINY for x in ("--set", kv)]
     exp, cls = tmp_path / "exp", tmp_path / "cls"
     _invoke("train", "music_classical2pop_debug", "--out", str(exp), "--quiet", *sets)
     assert list((exp / "samples" / "step_0000003").glob("*.mid"))
-    _invoke("train", "music_classifier", "--out", str(cls), "--quiet", "--set", "data.builtin_songs=6",
-            "--set", "data.workers=1", "--set", "train.steps=20", "--set", "model.args.channels=4")
-    assert json.loads((cls / "accuracy.json").read_text())["test_accuracy"] >= 0.0
+    _invoke("train", "music_classifier", "--out", str(cls), "--quiet", "--set", "data.builtin_songs=12",
+            "--set", "data.workers=1", "--set", "train.steps=100", "--set", "model.args.channels=8",
+            "--set", "train.lr=0.001")
+    accuracy = json.loads((cls / "accuracy.json").read_text())["test_accuracy"]
+    assert accuracy >= 0.75  # the built-in styles differ in texture and rhythm: easy to tell apart
+    assert DomainClassifier.load(cls).accuracy == accuracy
 
     _invoke("builtin-data", "music", str(tmp_path / "songs"))
     ref = tmp_path / "songs" / "test"

@@ -7,8 +7,8 @@ import torch
 from torch.nn import functional as F
 
 from cycleaudio.engine.blocks import GatedConv, PixelShuffle1d
-from cycleaudio.engine.discriminators import GatedPatchGAN
-from cycleaudio.engine.generators import GatedCNN1dGenerator, TwoOneTwoDGenerator
+from cycleaudio.tasks.voice.nets.discriminators import GatedPatchGAN
+from cycleaudio.tasks.voice.nets.world_generators import GatedCNN1dGenerator, TwoOneTwoDGenerator
 from cycleaudio.errors import RecipeError
 from cycleaudio.registry import GENERATORS
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from cycleaudio.config import resolve_recipe
+from cycleaudio.runner import resolve_recipe
 from cycleaudio.engine.checkpoint import load_checkpoint, step_checkpoints
-from cycleaudio.engine.trainer import train_cyclegan
+from cycleaudio.runner import train
 from cycleaudio.errors import CycleAudioError
 
 from .tensor_task import TASK, tensor_recipe
@@ -22,9 +22,9 @@ def _recipe(**train: object):
 
 
 def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
-    straight = train_cyclegan(TASK, _recipe(steps=6), tmp_path / "straight", progress=False)
-    train_cyclegan(TASK, _recipe(steps=3), tmp_path / "split", progress=False)
-    resumed = train_cyclegan(TASK, _recipe(steps=6), tmp_path / "split", resume=True, progress=False)
+    straight = train(_recipe(steps=6), tmp_path / "straight", progress=False)
+    train(_recipe(steps=3), tmp_path / "split", progress=False)
+    resumed = train(_recipe(steps=6), tmp_path / "split", resume=True, progress=False)
     a, b = load_checkpoint(straight), load_checkpoint(resumed)
     assert a["step"] == b["step"] == 6
     for name in ("g_ab", "g_ba"):
@@ -35,7 +35,7 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
 
 
 def test_checkpoints_keep_last_n_and_load_weights_only(tmp_path: Path) -> None:
-    last = train_cyclegan(TASK, _recipe(steps=6, checkpoint_every=1, keep_checkpoints=2), tmp_path / "x", progress=False)
+    last = train(_recipe(steps=6, checkpoint_every=1, keep_checkpoints=2), tmp_path / "x", progress=False)
     kept = step_checkpoints(tmp_path / "x" / "checkpoints")
     assert [p.name for p in kept] == ["step_0000005.pt", "step_0000006.pt"]
     state = torch.load(last, weights_only=True)
@@ -45,11 +45,11 @@ def test_checkpoints_keep_last_n_and_load_weights_only(tmp_path: Path) -> None:
 
 
 def test_refuses_to_overwrite_or_resume_nothing(tmp_path: Path) -> None:
-    train_cyclegan(TASK, _recipe(steps=1), tmp_path / "x", progress=False)
+    train(_recipe(steps=1), tmp_path / "x", progress=False)
     with pytest.raises(CycleAudioError, match="already holds checkpoints"):
-        train_cyclegan(TASK, _recipe(steps=1), tmp_path / "x", progress=False)
+        train(_recipe(steps=1), tmp_path / "x", progress=False)
     with pytest.raises(CycleAudioError, match="nothing to resume"):
-        train_cyclegan(TASK, _recipe(steps=1), tmp_path / "y", resume=True, progress=False)
+        train(_recipe(steps=1), tmp_path / "y", resume=True, progress=False)
 
 
 def test_training_reduces_cycle_loss(tmp_path: Path) -> None:
@@ -61,3 +61,21 @@ def test_training_reduces_cycle_loss(tmp_path: Path) -> None:
     trainer = CycleGANTrainer(recipe, TASK.prepare(recipe, tmp_path), torch.device("cpu"))
     cycle = [float(trainer.train_step()["cycle"]) for _ in range(40)]
     assert sum(cycle[-5:]) / 5 < 0.6 * sum(cycle[:5]) / 5
+
+
+def test_non_finite_loss_stops_training_and_keeps_earlier_checkpoints(tmp_path: Path) -> None:
+    """A learning rate that blows the networks up ends the run with a one-line message naming the step;
+    the checkpoints written before it stay, and nothing after it is written."""
+    raw = tensor_recipe()
+    raw["train"].update(steps=8, checkpoint_every=1, log_every=4, keep_checkpoints=0)
+    raw["optim"].update(g_lr=1e30, d_lr=1e30)
+    with pytest.raises(CycleAudioError, match=r"non-finite \(NaN or inf\) at step (\d+); training stopped") as caught:
+        train(resolve_recipe(raw, "test"), tmp_path / "x", progress=False)
+    assert "\n" not in str(caught.value)
+    bad_step = int(str(caught.value).split("at step ")[1].split(";")[0])
+    kept = step_checkpoints(tmp_path / "x" / "checkpoints")
+    assert kept and [int(p.stem.split("_")[1]) for p in kept] == list(range(1, bad_step))
+    for path in kept:
+        weights = load_checkpoint(path)["generators"]["g_ab"]
+        assert all(torch.isfinite(w).all() for w in weights.values() if w.is_floating_point()), path.name
+    assert f"non-finite loss at step {bad_step}" in (tmp_path / "x" / "train.log").read_text()

@@ -8,10 +8,10 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from cycleaudio.api import find_recipe
+from cycleaudio.runner import find_recipe
 from cycleaudio.cli import main
-from cycleaudio.config import load_recipe
-from cycleaudio.engine.vocoder_nets import HiFiGANGenerator, MultiPeriodMultiScaleDiscriminator
+from cycleaudio.runner import load_recipe
+from cycleaudio.tasks.voice.vocoder.nets import HiFiGANGenerator, MultiPeriodMultiScaleDiscriminator
 from cycleaudio.errors import CycleAudioError
 from cycleaudio.tasks.voice.mel import MelAnalyzer, mel_settings
 from cycleaudio.tasks.voice.synthetic import SPEAKERS, synthesize_utterance
@@ -69,6 +69,7 @@ def vocoder_exp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return exp
 
 
+@pytest.mark.e2e
 def test_vocoder_task_writes_a_safe_checkpoint_samples_and_logs(vocoder_exp: Path) -> None:
     state = torch.load(vocoder_exp / "checkpoints" / "latest.pt", weights_only=True)
     assert state["format"] == "cycleaudio-vocoder" and state["step"] == 6 and state["mel"]["n_mels"] == 16
@@ -78,6 +79,7 @@ def test_vocoder_task_writes_a_safe_checkpoint_samples_and_logs(vocoder_exp: Pat
     assert vocoder(torch.zeros(10, 16).numpy()).shape == (640,)
 
 
+@pytest.mark.e2e
 def test_resume_continues_exactly(vocoder_exp: Path, tmp_path: Path) -> None:
     folder = load_recipe(vocoder_exp / "recipe.yaml").data.folder
     common = ["--quiet", "--set", f"data.folder={folder}", "--set", f"data.cache_dir={tmp_path / 'cache'}"]

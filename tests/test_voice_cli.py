@@ -10,11 +10,14 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from cycleaudio.bundle import ModelBundle, load_bundle
+from cycleaudio.engine.bundle import ModelBundle
+from cycleaudio.runner import load_bundle
 from cycleaudio.cli import main
 from cycleaudio.tasks.voice.convert import convert_envelope
 
 from .voice_data import write_speaker
+
+pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
 
 DEBUG = ["--set", "train.steps=4", "--set", "train.sample_every=4", "--set", "train.checkpoint_every=2"]
 
@@ -102,9 +105,13 @@ def test_user_errors_are_one_line(trained: dict[str, Path], tmp_path: Path) -> N
         (["train", str(tmp_path / "missing.yaml")], "recipe not found"),
         (["convert", "--model", str(trained["exp"]), "--direction", "a2b", str(tmp_path / "none"), str(tmp_path / "o")],
          "no such file or folder"),
+        (["convert", "--model", str(trained["exp"]), "--direction", "a2b", "--threshold", "0.3", str(tmp_path),
+          str(tmp_path / "o")], "--threshold does not apply to voice models (its options: --overwrite, --workers"),
+        (["convert", "--model", str(trained["exp"]), "--direction", "a2b", "--checkpoint", "best", str(tmp_path),
+          str(tmp_path / "o")], "no checkpoints/best.pt"),
     ]
     (tmp_path / "junk.pt").write_bytes(b"junk")
-    cases.append((["export", str(tmp_path / "junk.pt"), str(tmp_path / "e.pt")], "not a readable cycleaudio checkpoint"))
+    cases.append((["export", str(tmp_path / "junk.pt"), str(tmp_path / "e.pt")], "not a readable cycleaudio model checkpoint"))
     for args, message in cases:
         result = runner.invoke(main, args)
         assert result.exit_code == 2, result.output

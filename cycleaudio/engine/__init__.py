@@ -1,7 +1,7 @@
 """The domain-agnostic CycleGAN engine: tensors in, tensors out.
 
-Importing the package registers every network module with the name registries, so a recipe can pick
-any of them by name.  Nothing here imports librosa, pyworld, pretty_midi or PIL.
+Shared building blocks, the CycleGAN objective, losses, history pool, schedules, the step loop and
+trainers, checkpoints, data-parallel training, logging and the domain classifier.  It imports nothing
+of cycleaudio above it and none of librosa, pyworld, pretty_midi, PIL or soundfile; the tasks register
+their own networks.
 """
-
-from . import discriminators, generators, image_nets, mel_generators, music_nets, vocoder_nets  # noqa: F401  (registration side effects)

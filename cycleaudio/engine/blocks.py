@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 
-def _conv(dim: int) -> type[nn.Module]:
+def conv_nd(dim: int) -> type[nn.Module]:
     return {1: nn.Conv1d, 2: nn.Conv2d}[dim]
 
 
@@ -40,7 +40,7 @@ class GatedConv(nn.Module):
         super().__init__()
         kernel = (kernel_size,) * dim if isinstance(kernel_size, int) else tuple(kernel_size)
         padding = tuple(k // 2 for k in kernel)
-        self.conv = _conv(dim)(in_channels, 2 * out_channels, kernel, stride=stride, padding=padding)
+        self.conv = conv_nd(dim)(in_channels, 2 * out_channels, kernel, stride=stride, padding=padding)
         self.norm = instance_norm(2 * out_channels) if norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,7 +67,7 @@ class GatedUpsample(nn.Module):
     def __init__(self, dim: int, in_channels: int, out_channels: int, kernel_size: int, factor: int = 2) -> None:
         super().__init__()
         expand = factor**dim
-        self.conv = _conv(dim)(in_channels, 2 * out_channels * expand, kernel_size, padding=kernel_size // 2)
+        self.conv = conv_nd(dim)(in_channels, 2 * out_channels * expand, kernel_size, padding=kernel_size // 2)
         self.shuffle = nn.PixelShuffle(factor) if dim == 2 else PixelShuffle1d(factor)
         self.norm = instance_norm(2 * out_channels)
 

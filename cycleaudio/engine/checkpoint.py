@@ -1,7 +1,8 @@
-"""Checkpoint files: atomic writes, keep-last-N, safe loading.
+"""Checkpoint files: atomic writes, keep-last-N, one safe loader, random-stream state.
 
 Every file holds only tensors, numbers, strings, lists and dicts, so it loads with
-``torch.load(weights_only=True)``: no pickled objects, nothing executed on load.
+``torch.load(weights_only=True)``: no pickled objects, nothing executed on load.  Each kind of file
+says what it is in its ``format`` key; :func:`read_checkpoint` refuses a file of another kind in one line.
 """
 
 from __future__ import annotations
@@ -9,13 +10,21 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
 from ..errors import CycleAudioError
 
 STEP_PATTERN = re.compile(r"step_(\d+)\.pt$")
+
+#: ``format`` of a CycleGAN training checkpoint and of its inference-only export
+TRAINING_FORMAT = "cycleaudio-checkpoint"
+EXPORT_FORMAT = "cycleaudio-export"
+GENERATOR_FORMATS = (TRAINING_FORMAT, EXPORT_FORMAT)
+#: where an experiment folder keeps the file to load, first match wins
+RUN_FILES = ("checkpoints/latest.pt", "latest.pt")
+BEST_FILE = "checkpoints/best.pt"
 
 
 def write_atomically(state: dict[str, Any], path: Path) -> None:
@@ -27,7 +36,8 @@ def write_atomically(state: dict[str, Any], path: Path) -> None:
 
 
 def save_training_checkpoint(state: dict[str, Any], checkpoint_dir: Path, step: int, keep: int) -> Path:
-    """Write ``step_XXXXXXX.pt`` and ``latest.pt``, then delete all but the newest ``keep`` step files."""
+    """Write ``step_XXXXXXX.pt`` and ``latest.pt``, then delete all but the newest ``keep`` step files
+    (``keep`` 0 keeps all)."""
     path = checkpoint_dir / f"step_{step:07d}.pt"
     write_atomically(state, path)
     latest_tmp = checkpoint_dir / "latest.pt.tmp"
@@ -48,26 +58,61 @@ def step_checkpoints(checkpoint_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(STEP_PATTERN.search(p.name).group(1)))
 
 
-def resolve_checkpoint(path: Path | str) -> Path:
-    """An experiment folder means its latest checkpoint; a file means itself."""
+def resolve_checkpoint(path: Path | str, run_files: Sequence[str] = RUN_FILES) -> Path:
+    """An experiment folder means the first of ``run_files`` in it; a file means itself."""
     path = Path(path)
     if path.is_dir():
-        for candidate in (path / "checkpoints" / "latest.pt", path / "latest.pt"):
-            if candidate.is_file():
-                return candidate
-        raise CycleAudioError(f"{path}: no checkpoint in this folder (expected checkpoints/latest.pt)")
+        for name in run_files:
+            if (path / name).is_file():
+                return path / name
+        raise CycleAudioError(f"{path}: no checkpoint in this folder (expected {' or '.join(run_files)})")
     if not path.is_file():
         raise CycleAudioError(f"{path}: no such checkpoint or experiment folder")
     return path
 
 
-def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint or export safely; a file that is not one is a one-line error."""
-    path = resolve_checkpoint(path)
+def read_checkpoint(path: Path | str, formats: Sequence[str], what: str = "cycleaudio checkpoint",
+                    map_location: str | torch.device = "cpu",
+                    run_files: Sequence[str] = RUN_FILES) -> tuple[Path, dict[str, Any]]:
+    """(file, state) of a checkpoint whose ``format`` is one of ``formats``; anything else (missing,
+    corrupt, foreign, another kind of cycleaudio file) is a one-line error naming the file."""
+    file = resolve_checkpoint(path, run_files)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(file, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
-        raise CycleAudioError(f"{path}: not a readable cycleaudio checkpoint ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or "recipe" not in state or "generators" not in state:
-        raise CycleAudioError(f"{path}: not a cycleaudio checkpoint (no recipe or generator weights)")
-    return state
+        raise CycleAudioError(f"{file}: not a readable {what} ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") not in formats:
+        found = state.get("format") if isinstance(state, dict) else None
+        kind = f"a {found} file" if isinstance(found, str) else "something else"
+        raise CycleAudioError(f"{file}: not a {what} ({kind})")
+    return file, state
+
+
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """A CycleGAN training checkpoint or export (generators + recipe + statistics)."""
+    return read_checkpoint(path, GENERATOR_FORMATS, "cycleaudio model checkpoint", map_location)[1]
+
+
+def capture_rng(data_rng: torch.Generator) -> dict[str, Any]:
+    """Every random stream a training run draws from, for an exact resume."""
+    return {"data": data_rng.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+
+
+def restore_rng(state: dict[str, Any], data_rng: torch.Generator) -> None:
+    """Put back the streams :func:`capture_rng` saved."""
+    data_rng.set_state(state["data"])
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def tensors_finite(tree: Any) -> bool:
+    """Whether every floating-point tensor in a nested state (dicts, lists) is free of NaN and inf."""
+    if isinstance(tree, torch.Tensor):
+        return not tree.is_floating_point() or bool(torch.isfinite(tree).all())
+    if isinstance(tree, dict):
+        return all(tensors_finite(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return all(tensors_finite(v) for v in tree)
+    return True

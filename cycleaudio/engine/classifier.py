@@ -7,12 +7,13 @@ knows tensors only; the task supplies the samples and registers the network in
 
 API (stable; the music and image tasks both use it):
 
-``train_classifier(network, train_a, train_b, test_a, test_b, settings, writer=None, progress=True)``
-    Train ``network`` (a ``ComponentConfig``-like object or mapping with ``name`` and ``args``) on two
+``ClassifierTrainer(network, train_a, train_b, test_a, test_b, settings)``
+    Trains ``network`` (a ``ComponentConfig``-like object or mapping with ``name`` and ``args``) on two
     :class:`~cycleaudio.engine.data.SampleSource` (label 1 = domain A, 0 = domain B) with Adam and
     balanced batches; ``test_a``/``test_b`` are held-out tensors ``(N, ...)`` (or lists of equal-shape
-    tensors).  Returns a :class:`DomainClassifier` whose ``accuracy`` is the balanced held-out accuracy.
-    ``settings`` is a :class:`ClassifierSettings`.
+    tensors).  The runner drives it like every trainer; ``measured()`` returns the
+    :class:`DomainClassifier` with its balanced held-out accuracy.  ``train_classifier(...)`` does the
+    same in memory, for scores computed on the fly.
 
 ``DomainClassifier``
     ``prob_a(x)`` -> P_A for a batch (a 1-D tensor, no gradient, evaluated in chunks);
@@ -38,15 +39,17 @@ from typing import Any, Mapping, Sequence
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
+from ..progress import tqdm
 
-from .. import __version__
 from ..errors import CycleAudioError
 from ..registry import CLASSIFIERS
-from .checkpoint import write_atomically
+from ..version import __version__
+from .checkpoint import capture_rng, read_checkpoint, restore_rng, write_atomically
 from .data import SampleSource
+from .settings import check_loop_settings, check_rate
 
 FORMAT = "cycleaudio-classifier"
+TRAINING_FORMAT = "cycleaudio-classifier-training"  # the runner's step checkpoints of a classifier training
 CHECKPOINT_NAME = "classifier.pt"
 
 Samples = torch.Tensor | Sequence[torch.Tensor]
@@ -64,6 +67,35 @@ class ClassifierSettings:
     seed: int = 0
     device: str = "cpu"
     log_every: int = 100
+
+
+@dataclass
+class ClassifierTrain:
+    """The ``train`` section of a classifier recipe (music genre, image domain); tasks subclass it to
+    change defaults or add fields."""
+
+    steps: int = 2000
+    batch_size: int = 16
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    log_every: int = 100
+    sample_every: int = 500  # held-out accuracy to TensorBoard
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 2
+    device: str = "auto"
+    out_dir: str = "exp/classifier"
+
+    def validate(self) -> None:
+        check_loop_settings(self)
+        if self.batch_size < 2:
+            raise ValueError("batch_size must be >= 2 (half A, half B)")
+        check_rate("lr", self.lr)
+        check_rate("weight_decay", self.weight_decay)
+
+    def settings(self, seed: int, device: torch.device | str) -> ClassifierSettings:
+        return ClassifierSettings(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
+                                  weight_decay=self.weight_decay, seed=seed, device=str(device),
+                                  log_every=self.log_every)
 
 
 def _network_spec(network: Any) -> dict[str, Any]:
@@ -135,17 +167,7 @@ class DomainClassifier:
 
     @classmethod
     def load(cls, path: Path | str, device: torch.device | str = "cpu") -> "DomainClassifier":
-        path = Path(path)
-        if path.is_dir():
-            path = path / CHECKPOINT_NAME
-        if not path.is_file():
-            raise CycleAudioError(f"{path}: no such classifier checkpoint")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for corrupt or foreign files
-            raise CycleAudioError(f"{path}: not a readable classifier checkpoint ({type(exc).__name__})") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise CycleAudioError(f"{path}: not a cycleaudio classifier checkpoint")
+        path, state = read_checkpoint(path, [FORMAT], "cycleaudio classifier checkpoint", run_files=[CHECKPOINT_NAME])
         classifier = cls.build(state["network"], device)
         try:
             classifier.module.load_state_dict(state["weights"])
@@ -160,45 +182,76 @@ class DomainClassifier:
         return classifier
 
 
-def train_classifier(network: Any, train_a: SampleSource, train_b: SampleSource, test_a: Samples,
-                     test_b: Samples, settings: ClassifierSettings, writer: Any = None,
-                     progress: bool = True) -> DomainClassifier:
-    """Train a domain classifier on balanced batches (half A, half B) and measure held-out accuracy.
+class ClassifierTrainer:
+    """Trains a domain classifier on balanced batches (half A, half B); the shared step loop drives it.
 
-    ``writer`` (a TensorBoard ``SummaryWriter``) receives the training loss and, every ``log_every``
-    steps, the held-out accuracy.
+    Its checkpoints hold the whole training state (network, optimiser, step, random streams), so a
+    classifier training resumes exactly like any other.
     """
-    torch.manual_seed(settings.seed)
-    classifier = DomainClassifier.build(network, settings.device)
-    module = classifier.module.train()
-    optimizer = torch.optim.Adam(module.parameters(), lr=settings.lr, betas=settings.betas,
-                                 weight_decay=settings.weight_decay)
-    rng = torch.Generator().manual_seed(settings.seed)
-    half = max(settings.batch_size // 2, 1)
-    labels = torch.cat([torch.ones(half), torch.zeros(half)]).to(classifier.device)
-    running = torch.zeros((), device=classifier.device)
-    bar = tqdm(range(settings.steps), disable=not progress, unit="step", dynamic_ncols=True)
-    for step in bar:
-        batch = torch.cat([train_a.sample(half, rng), train_b.sample(half, rng)])
-        loss = F.binary_cross_entropy_with_logits(classifier.logits(batch), labels)
-        optimizer.zero_grad(set_to_none=True)
+
+    checkpoint_format = TRAINING_FORMAT
+
+    def __init__(self, network: Any, train_a: SampleSource, train_b: SampleSource, test_a: Samples,
+                 test_b: Samples, settings: ClassifierSettings) -> None:
+        torch.manual_seed(settings.seed)
+        self.settings = settings
+        self.classifier = DomainClassifier.build(network, settings.device)
+        self.module = self.classifier.module.train()
+        self.optimizer = torch.optim.Adam(self.module.parameters(), lr=settings.lr, betas=settings.betas,
+                                          weight_decay=settings.weight_decay)
+        self.data_rng = torch.Generator().manual_seed(settings.seed)
+        self.train_a, self.train_b, self.test_a, self.test_b = train_a, train_b, test_a, test_b
+        half = max(settings.batch_size // 2, 1)
+        self.half = half
+        self.labels = torch.cat([torch.ones(half), torch.zeros(half)]).to(self.classifier.device)
+        self.step, self.total_steps = 0, settings.steps
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        self.module.train()
+        batch = torch.cat([self.train_a.sample(self.half, self.data_rng), self.train_b.sample(self.half, self.data_rng)])
+        loss = F.binary_cross_entropy_with_logits(self.classifier.logits(batch), self.labels)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        running += loss.detach()
-        done = step + 1
-        if done % settings.log_every == 0 or done == settings.steps:
-            mean = float(running) / (done % settings.log_every or settings.log_every)
-            running.zero_()
-            accuracy, _, _ = classifier.accuracy_on(test_a, test_b)
-            module.train()
-            bar.set_postfix(loss=f"{mean:.3f}", acc=f"{accuracy:.3f}")
-            if writer is not None:
-                writer.add_scalar("classifier/loss", mean, done)
-                writer.add_scalar("classifier/test_accuracy", accuracy, done)
-    bar.close()
-    classifier.accuracy, classifier.accuracy_a, classifier.accuracy_b = classifier.accuracy_on(test_a, test_b)
-    classifier.step = settings.steps
-    return classifier
+        self.optimizer.step()
+        self.step += 1
+        return {"loss": loss.detach()}
+
+    def learning_rates(self) -> dict[str, float]:
+        return {"lr": self.optimizer.param_groups[0]["lr"]}
+
+    def measured(self) -> DomainClassifier:
+        """The classifier with its held-out accuracy measured now."""
+        accuracy = self.classifier.accuracy_on(self.test_a, self.test_b)
+        self.classifier.accuracy, self.classifier.accuracy_a, self.classifier.accuracy_b = accuracy
+        self.classifier.step = self.step
+        return self.classifier
+
+    def log_accuracy(self, writer: Any) -> None:
+        """Held-out accuracy to TensorBoard (the runner calls this at sample points)."""
+        accuracy = self.measured().accuracy
+        if writer is not None:
+            writer.add_scalar("classifier/test_accuracy", accuracy, self.step)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"format": TRAINING_FORMAT, "version": __version__, "step": self.step,
+                "network": self.classifier.spec, "weights": self.module.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "rng": capture_rng(self.data_rng)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.module.load_state_dict(state["weights"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        restore_rng(state["rng"], self.data_rng)
+        self.step = int(state["step"])
+
+
+def train_classifier(network: Any, train_a: SampleSource, train_b: SampleSource, test_a: Samples,
+                     test_b: Samples, settings: ClassifierSettings, progress: bool = True) -> DomainClassifier:
+    """Train a classifier in memory, without an experiment folder (for a score computed on the fly);
+    trainings that users start go through the runner instead."""
+    trainer = ClassifierTrainer(network, train_a, train_b, test_a, test_b, settings)
+    for _ in tqdm(range(settings.steps), disable=not progress, unit="step", dynamic_ncols=True, leave=False):
+        trainer.train_step()
+    return trainer.measured()
 
 
 def _mean(value: float | torch.Tensor) -> float:
@@ -218,5 +271,5 @@ def transfer_strength(p_a_real_a: float | torch.Tensor, p_a_fake_b: float | torc
     return {"S_A->B": s_ab, "S_B->A": s_ba, "S_tot": 0.5 * (s_ab + s_ba)}
 
 
-__all__ = ["ClassifierSettings", "DomainClassifier", "train_classifier", "transfer_strength",
+__all__ = ["ClassifierSettings", "ClassifierTrainer", "DomainClassifier", "train_classifier", "transfer_strength",
            "CHECKPOINT_NAME", "FORMAT"]

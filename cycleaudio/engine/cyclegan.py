@@ -22,11 +22,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..config import LossConfig, ModelConfig
 from ..registry import DISCRIMINATORS, GENERATORS
 from .distributed import DistributedContext
 from .losses import ADVERSARIAL_LOSSES, gradient_penalty
 from .pool import HistoryPool
+from .settings import LossConfig, ModelConfig
 
 
 @dataclass
@@ -89,6 +89,12 @@ class CycleGAN(nn.Module):
             mask[i, :, start:start + length] = 0
         return self._local(mask, x).expand_as(x)
 
+    def _masked_forward(self, generator: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """The generator's first pass; with filling-in-frames on it sees a mask (its ``forward(x, mask)``),
+        otherwise just ``x``, so generators without a mask input need no mask argument."""
+        mask = self._mask(x)
+        return generator(x) if mask is None else generator(x, mask)
+
     def _noisy(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
         """Add one half-normal draw |N(0, sigma)| to every input (same tensor for real and fake)."""
         sigma = self.cfg.d_input_noise
@@ -113,8 +119,8 @@ class CycleGAN(nn.Module):
     def generator_loss(self, real_a: torch.Tensor, real_b: torch.Tensor, step: int
                        ) -> tuple[torch.Tensor, dict[str, torch.Tensor], Fakes]:
         cfg, adv = self.cfg, self.adversarial
-        fake_b = self.g_ab(real_a, self._mask(real_a))
-        fake_a = self.g_ba(real_b, self._mask(real_b))
+        fake_b = self._masked_forward(self.g_ab, real_a)
+        fake_a = self._masked_forward(self.g_ba, real_b)
         cycle_a = self.g_ba(fake_b)
         cycle_b = self.g_ab(fake_a)
 

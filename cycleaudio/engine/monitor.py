@@ -8,7 +8,7 @@ from typing import Callable
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
+from ..progress import tqdm
 
 
 class TrainingMonitor:
@@ -27,14 +27,28 @@ class TrainingMonitor:
         self.bar = tqdm(total=total_steps, initial=start_step, disable=not progress, unit="step", dynamic_ncols=True)
         self.sums: dict[str, torch.Tensor] = {}
         self.count = 0
+        self.first_bad: torch.Tensor | None = None  # first step with a non-finite loss, -1 while none
         self.last_step = start_step
         self.last_time = time.perf_counter()
 
-    def accumulate(self, logs: dict[str, torch.Tensor]) -> None:
+    def accumulate(self, logs: dict[str, torch.Tensor], step: int) -> None:
+        """Add one step's losses; remember (on the device, without a sync) the first non-finite step."""
         for key, value in logs.items():
             self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
+        if logs:
+            finite = torch.stack([v.float().reshape(()) for v in logs.values()]).isfinite().all()
+            if self.first_bad is None:
+                self.first_bad = torch.full((), -1, dtype=torch.long, device=finite.device)
+            self.first_bad = torch.where(~finite & (self.first_bad < 0), step, self.first_bad)
         self.count += 1
         self.bar.update(1)
+
+    def first_non_finite_step(self) -> int | None:
+        """The first step whose loss was NaN or infinite, if any (one host sync)."""
+        if self.first_bad is None:
+            return None
+        step = int(self.first_bad)
+        return step if step >= 0 else None
 
     def flush(self, step: int, extra: dict[str, float]) -> dict[str, float]:
         """Write the window's mean losses; returns them (for tests and callers)."""

@@ -10,42 +10,54 @@ checkpoint, which makes ``--resume`` continue exactly where the run stopped.
 from __future__ import annotations
 
 import math
-import subprocess
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import torch
-import yaml
-
-from .. import __version__
-from ..config import to_dict
-from ..errors import CycleAudioError
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from .checkpoint import load_checkpoint, save_training_checkpoint, step_checkpoints
+from ..config import to_dict
+from ..errors import CycleAudioError
+from ..version import __version__
+from .checkpoint import TRAINING_FORMAT, capture_rng, restore_rng, tensors_finite
 from .cyclegan import CycleGAN
-from .distributed import DistributedContext, init_distributed, shutdown_distributed
+from .data import SampleSource
+from .device import AUTOCAST_DTYPES, resolve_precision
+from .distributed import DistributedContext
+from .monitor import TrainingMonitor
 from .schedules import constant_then_linear
 
-if TYPE_CHECKING:
-    from ..tasks.base import Task, TrainingData
+
+@dataclass
+class TrainingData:
+    """What a CycleGAN needs from a task: two (or, with mixed discriminators, four) sources and the
+    per-domain statistics that must travel with every checkpoint."""
+
+    domain_a: SampleSource
+    domain_b: SampleSource
+    statistics: dict[str, Any] = field(default_factory=dict)
+    mixed_a: SampleSource | None = None
+    mixed_b: SampleSource | None = None
 
 
-def _git_revision() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).parent)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+class Trainer(Protocol):
+    """What the shared step loop drives: CycleGANs, vocoders and classifiers all provide it."""
 
+    step: int
+    total_steps: int
+    #: the ``format`` key of its checkpoints, so a resume refuses another kind of file
+    checkpoint_format: str
 
-def write_resolved_recipe(recipe: Any, exp_dir: Path) -> None:
-    header = f"# resolved recipe, cycleaudio {__version__}, git {_git_revision()}\n"
-    text = yaml.safe_dump(to_dict(recipe), sort_keys=False)
-    (exp_dir / "recipe.yaml").write_text(header + text, encoding="utf-8")
+    def train_step(self) -> dict[str, torch.Tensor]: ...
+
+    def learning_rates(self) -> dict[str, float]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 def _adam(params: Any, lr: float, betas: tuple[float, float], fused: bool, device: torch.device) -> torch.optim.Adam:
@@ -71,6 +83,8 @@ class _Objective(nn.Module):
 class CycleGANTrainer:
     """Owns the model, optimisers, schedules and random streams of one training run."""
 
+    checkpoint_format = TRAINING_FORMAT
+
     def __init__(self, recipe: Any, data: TrainingData, device: torch.device,
                  context: DistributedContext | None = None) -> None:
         self.recipe, self.data, self.device = recipe, data, device
@@ -90,8 +104,9 @@ class CycleGANTrainer:
         unit = self.steps_per_epoch if optim.schedule.unit == "epoch" else 1
         self.sched_g = constant_then_linear(self.opt_g, optim.schedule.constant, optim.schedule.decay, unit)
         self.sched_d = constant_then_linear(self.opt_d, optim.schedule.constant, optim.schedule.decay, unit)
-        self.scaler = torch.amp.GradScaler(device.type, enabled=train.precision == "fp16")
-        self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(train.precision)
+        self.precision = resolve_precision(train.precision, device)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.precision == "fp16")
+        self.autocast_dtype = AUTOCAST_DTYPES.get(self.precision)
         self.data_rng = torch.Generator().manual_seed(recipe.seed)
         self.step = 0
         if train.compile:
@@ -157,7 +172,7 @@ class CycleGANTrainer:
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
         return {
-            "format": "cycleaudio-checkpoint",
+            "format": TRAINING_FORMAT,
             "version": __version__,
             "step": self.step,
             "recipe": to_dict(self.recipe),
@@ -167,11 +182,7 @@ class CycleGANTrainer:
             "optimizers": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
             "schedulers": {"g": self.sched_g.state_dict(), "d": self.sched_d.state_dict()},
             "scaler": self.scaler.state_dict(),
-            "rng": {
-                "data": self.data_rng.get_state(),
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            },
+            "rng": capture_rng(self.data_rng),
             "model_extra": self.model.extra_state(),
         }
 
@@ -184,10 +195,7 @@ class CycleGANTrainer:
         self.sched_g.load_state_dict(state["schedulers"]["g"])
         self.sched_d.load_state_dict(state["schedulers"]["d"])
         self.scaler.load_state_dict(state["scaler"])
-        self.data_rng.set_state(state["rng"]["data"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if state["rng"]["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        restore_rng(state["rng"], self.data_rng)
         self.model.load_extra_state(state["model_extra"], self.device)
         self.step = int(state["step"])
 
@@ -195,90 +203,51 @@ class CycleGANTrainer:
         return {"lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"]}
 
 
-def check_exp_dir(exp_dir: Path, resume: bool) -> None:
-    """Refuse to overwrite a run's checkpoints unless resuming, and to resume a run that has none."""
-    existing = step_checkpoints(exp_dir / "checkpoints")
-    if existing and not resume:
-        raise CycleAudioError(f"{exp_dir}: already holds checkpoints; pass --resume to continue or --out for a new folder")
-    if resume and not (exp_dir / "checkpoints" / "latest.pt").is_file():
-        raise CycleAudioError(f"{exp_dir}: nothing to resume (no checkpoints/latest.pt)")
+class NonFiniteLoss(CycleAudioError):
+    """Training produced a NaN or infinite loss; the checkpoints written before it are kept."""
 
 
-def train_cyclegan(task: Task, recipe: Any, exp_dir: Path, resume: bool = False, progress: bool = True) -> Path:
-    """Train (or resume) a CycleGAN for ``task``; returns the last checkpoint's path."""
-    from ..bundle import ModelBundle, pick_device
-    from .monitor import TrainingMonitor
-
-    context, device_name = init_distributed(recipe.train.device)
-    try:
-        check_exp_dir(exp_dir, resume)
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        device = pick_device(device_name)
-        if not context.is_main:  # rank 0 extracts and caches features first; the others then read the cache
-            context.barrier()
-        data = task.prepare(recipe, exp_dir)
-        if context.is_main:
-            context.barrier()
-        trainer = CycleGANTrainer(recipe, data, device, context)
-        if resume:
-            trainer.load_state_dict(load_checkpoint(exp_dir, map_location=device))
-        if context.is_main:
-            write_resolved_recipe(recipe, exp_dir)
-        monitor = TrainingMonitor(exp_dir, trainer.total_steps, trainer.step, progress and context.is_main,
-                                  enabled=context.is_main, reduce=context.mean)
-        last = _run(task, recipe, exp_dir, trainer, monitor, ModelBundle)
-        context.barrier()  # no rank tears the process group down while another still uses it
-        return last
-    finally:
-        shutdown_distributed(context)
-
-
-def _run(task: Task, recipe: Any, exp_dir: Path, trainer: CycleGANTrainer, monitor: Any, bundle_class: Any) -> Path:
-    """The step loop with logging, checkpoints and samples (written by rank 0 only)."""
-    cfg, device, data, main = recipe.train, trainer.device, trainer.data, trainer.context.is_main
-    checkpoint_dir = exp_dir / "checkpoints"
-
-    def checkpoint() -> Path:
-        path = checkpoint_dir / f"step_{trainer.step:07d}.pt"
-        if main:
-            path = save_training_checkpoint(trainer.state_dict(), checkpoint_dir, trainer.step, cfg.keep_checkpoints)
-        return path
-
-    def samples() -> None:
-        if not main:
-            return
-        model = trainer.model
-        model.eval()
-        with torch.no_grad():
-            bundle = bundle_class(recipe, model.g_ab, model.g_ba, data.statistics, device)
-            task.write_samples(recipe, bundle, trainer.step, exp_dir, monitor.writer)
-        model.train()
-
-    monitor.log_text(f"training {recipe.task} on {device} x {trainer.context.world_size} process(es) for "
-                     f"{trainer.total_steps} steps (from step {trainer.step}), global batch {cfg.batch_size}, "
-                     f"precision {cfg.precision}")
-    return run_steps(trainer, trainer.total_steps, cfg, monitor, checkpoint, samples)
-
-
-def run_steps(trainer: Any, total_steps: int, cfg: Any, monitor: Any, checkpoint: Callable[[], Path],
+def run_steps(trainer: Trainer, cfg: Any, monitor: TrainingMonitor, checkpoint: Callable[[dict[str, Any]], Path],
               samples: Callable[[], None]) -> Path:
-    """The loop every trainer shares: step, log, checkpoint and sample on ``cfg``'s intervals; Ctrl-C
-    writes a checkpoint first.  ``trainer`` needs ``step``, ``train_step()`` and ``learning_rates()``."""
-    last = None
+    """The loop every trainer shares: step, log, checkpoint and sample on ``cfg``'s intervals.
+
+    Before anything is logged or written, the losses since the last check must be finite (and, before a
+    checkpoint, the weights too): a NaN stops training with a one-line message naming its step, and no
+    checkpoint is written after it, so the good ones stay.  Ctrl-C writes a checkpoint first (when
+    everything is still finite).
+    """
+    total, last = trainer.total_steps, None
+
+    def check_finite(state: dict[str, Any] | None = None) -> None:
+        bad = monitor.first_non_finite_step()
+        if bad is None and state is not None and not tensors_finite(state):
+            bad = trainer.step
+        if bad is not None:
+            monitor.log_text(f"non-finite loss at step {bad}; stopped at step {trainer.step}")
+            monitor.close()
+            raise NonFiniteLoss(f"the loss became non-finite (NaN or inf) at step {bad}; training stopped and the "
+                                f"checkpoints written before it are kept: lower the learning rates or use fp32")
+
     try:
-        while trainer.step < total_steps:
-            monitor.accumulate(trainer.train_step())
+        while trainer.step < total:
+            logs = trainer.train_step()
             step = trainer.step
-            if step % cfg.log_every == 0 or step == total_steps:
+            monitor.accumulate(logs, step)
+            if step % cfg.log_every == 0 or step == total:
+                check_finite()
                 monitor.flush(step, trainer.learning_rates())
-            if step % cfg.checkpoint_every == 0 or step == total_steps:
-                last = checkpoint()
-            if cfg.sample_every > 0 and (step % cfg.sample_every == 0 or step == total_steps):
+            if step % cfg.checkpoint_every == 0 or step == total:
+                state = trainer.state_dict()
+                check_finite(state)
+                last = checkpoint(state)
+            if cfg.sample_every > 0 and (step % cfg.sample_every == 0 or step == total):
                 samples()
     except KeyboardInterrupt:
-        last = checkpoint()
+        state = trainer.state_dict()
+        check_finite(state)
+        last = checkpoint(state)
         monitor.log_text(f"interrupted at step {trainer.step}; checkpoint written to {last}")
         monitor.close()
         raise CycleAudioError(f"interrupted at step {trainer.step}; resume with --resume (checkpoint {last})") from None
     monitor.close()
-    return last if last is not None else checkpoint()
+    return last if last is not None else checkpoint(trainer.state_dict())

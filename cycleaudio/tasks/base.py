@@ -1,9 +1,13 @@
-"""What a task (voice, music, image) provides to the shared engine and CLI.
+"""What a task (voice, music, image, and the vocoder and classifier trainings) provides to the runner.
 
-The engine knows tensors only.  A task turns files into training tensors and statistics, turns
-generator output back into files, writes samples during training, and evaluates results.  Each task
-declares the dataclass its recipes must match (``recipe_class``), usually made by
-:func:`cyclegan_recipe_class` from its own ``data`` and ``features`` sections.
+The engine knows tensors only.  A task turns its files into a training run, turns generator output
+back into files, and evaluates results; the runner does everything around that (experiment folder,
+resume, logging, DDP) the same way for every task.  Each task declares the dataclass its recipes must
+match (``recipe_class``) and the typed options its ``convert`` and ``evaluate`` take, so a flag that
+does not apply to a model's task is refused instead of silently ignored.
+
+To add a task: a folder ``tasks/<name>/`` with a module exposing ``TASK = YourTask()``, its networks
+registered on import, and one line in ``runner.TASK_MODULES``.
 """
 
 from __future__ import annotations
@@ -11,32 +15,60 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, Callable, ClassVar
 
-from ..config import LossConfig, ModelConfig, OptimConfig, TrainConfig
+import torch
 
-if TYPE_CHECKING:
-    import torch
-
-    from ..engine.bundle import ModelBundle
-    from ..engine.data import SampleSource
-    from ..jobs import JobReport
+from ..engine.bundle import ModelBundle
+from ..engine.distributed import DistributedContext
+from ..engine.settings import LossConfig, ModelConfig, OptimConfig, TrainConfig
+from ..engine.trainer import CycleGANTrainer, Trainer, TrainingData
+from ..errors import CycleAudioError
+from ..jobs import JobReport
 
 
 @dataclass
-class TrainingData:
-    """Everything the trainer needs from a task: two (or, with mixed discriminators, four) sources and
-    the per-domain statistics that must travel with every checkpoint."""
+class ConvertOptions:
+    """Options every task's ``convert`` takes; tasks subclass this with their own."""
 
-    domain_a: SampleSource
-    domain_b: SampleSource
-    statistics: dict[str, Any] = field(default_factory=dict)
-    mixed_a: SampleSource | None = None
-    mixed_b: SampleSource | None = None
+    overwrite: bool = False
+    progress: bool = True
+
+
+@dataclass
+class EvaluateOptions:
+    """Options every task's ``evaluate`` takes; tasks subclass this with their own."""
+
+    progress: bool = True
+
+
+def option_flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def parse_options(cls: type, given: dict[str, Any], what: str) -> Any:
+    """``cls`` built from ``given``; a key it does not have is a one-line error listing the ones it has."""
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        allowed = ", ".join(option_flag(k) for k in known if k != "progress")
+        raise CycleAudioError(f"{option_flag(unknown[0])} does not apply to {what} (its options: {allowed})")
+    return cls(**given)
+
+
+@dataclass
+class TrainingRun:
+    """A training the runner can drive: the trainer, plus what the task does at sample points
+    (``samples(writer)``) and once at the end (``finish()``, returning the file to report, if not the
+    last checkpoint)."""
+
+    trainer: Trainer
+    samples: Callable[[Any], None] = lambda writer: None
+    finish: Callable[[], Path | None] = lambda: None
 
 
 def cyclegan_recipe_class(name: str, data_class: type, features_class: type) -> type:
-    """The recipe dataclass of a CycleGAN task: shared sections plus the task's data and features."""
+    """The recipe dataclass of a CycleGAN task: the engine's sections plus the task's data and features."""
     return dataclasses.make_dataclass(
         name,
         [
@@ -54,12 +86,42 @@ def cyclegan_recipe_class(name: str, data_class: type, features_class: type) -> 
 
 
 class Task:
-    """Base class of the tasks; subclasses set the class attributes and override what applies."""
+    """Base class of every task; subclasses set the class attributes and override what applies."""
 
     name: ClassVar[str]
     recipe_class: ClassVar[type]
     #: file suffixes (lower case, with dot) this task converts and evaluates
     suffixes: ClassVar[tuple[str, ...]] = ()
+    convert_options: ClassVar[type] = ConvertOptions
+    evaluate_options: ClassVar[type] = EvaluateOptions
+    #: whether the training runs data-parallel under torchrun
+    distributed: ClassVar[bool] = False
+
+    def start_training(self, recipe: Any, exp_dir: Path, device: torch.device,
+                       context: DistributedContext) -> TrainingRun:
+        """Read the data and build the trainer."""
+        raise NotImplementedError
+
+    def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path, options: Any) -> JobReport:
+        """Convert a file or a folder (recursively, mirroring relative paths) into ``target``."""
+        raise CycleAudioError(f"a {self.name} model does not convert files")
+
+    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: Any) -> dict[str, Any]:
+        """Objective metrics of converted files against references; returns a JSON-ready mapping."""
+        raise CycleAudioError(f"the {self.name} task has no evaluation")
+
+    def format_evaluation(self, result: dict[str, Any]) -> str:
+        """A readable table of :meth:`evaluate`'s result."""
+        raise NotImplementedError
+
+    def write_builtin_data(self, out: Path) -> Path:
+        raise CycleAudioError(f"task {self.name!r} has no built-in data")
+
+
+class CycleGANTask(Task):
+    """A task trained as a CycleGAN between two domains: it prepares the data, the engine trains."""
+
+    distributed = True
 
     def prepare(self, recipe: Any, exp_dir: Path) -> TrainingData:
         """Read and check the data, extract or load cached features, compute statistics."""
@@ -68,25 +130,21 @@ class Task:
     def write_samples(self, recipe: Any, bundle: ModelBundle, step: int, exp_dir: Path, writer: Any) -> None:
         """Convert a few examples during training into ``exp_dir/samples`` and TensorBoard."""
 
-    def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path,
-                options: dict[str, Any]) -> JobReport:
-        """Convert a file or a folder (recursively, mirroring relative paths) into ``target``."""
-        raise NotImplementedError
+    def start_training(self, recipe: Any, exp_dir: Path, device: torch.device,
+                       context: DistributedContext) -> TrainingRun:
+        if not context.is_main:  # rank 0 extracts and caches features first; the others then read the cache
+            context.barrier()
+        data = self.prepare(recipe, exp_dir)
+        if context.is_main:
+            context.barrier()
+        trainer = CycleGANTrainer(recipe, data, device, context)
 
-    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: dict[str, Any]) -> dict[str, Any]:
-        """Objective metrics of converted files against references; returns a JSON-ready mapping."""
-        raise NotImplementedError
+        def samples(writer: Any) -> None:
+            model = trainer.model
+            model.eval()
+            with torch.no_grad():
+                bundle = ModelBundle(recipe, model.g_ab, model.g_ba, data.statistics, device, step=trainer.step)
+                self.write_samples(recipe, bundle, trainer.step, exp_dir, writer)
+            model.train()
 
-    def format_evaluation(self, result: dict[str, Any]) -> str:
-        """A readable table of :meth:`evaluate`'s result."""
-        raise NotImplementedError
-
-    def train(self, recipe: Any, exp_dir: Path, resume: bool, progress: bool) -> Path:
-        """Train a model from ``recipe``; CycleGAN tasks use the shared trainer."""
-        from ..engine.trainer import train_cyclegan
-
-        return train_cyclegan(self, recipe, exp_dir, resume=resume, progress=progress)
-
-
-def generator_input_device(bundle: ModelBundle) -> torch.device:
-    return next(bundle.g_ab.parameters()).device
+        return TrainingRun(trainer, samples)

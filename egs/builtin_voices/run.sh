@@ -8,18 +8,11 @@
 #         sentences, with the unconverted male speech as the baseline.
 set -euo pipefail
 
-stage=0; stop_stage=3; recipe=vc_builtin_quick; exp=exp/builtin_voices; data=exp/builtin_voices/data
+stage=0; stop_stage=3; recipe=vc_builtin_quick; exp=exp/builtin_voices
 overrides=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop_stage) stop_stage=$2; shift 2 ;;
-    --recipe) recipe=$2; shift 2 ;;
-    --exp) exp=$2; data=$2/data; shift 2 ;;
-    --set) overrides+=(--set "$2"); shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+. "$(dirname "$0")/../parse_options.sh"
+[ ${#positional[@]} -eq 0 ] || { echo "unexpected argument ${positional[0]}" >&2; exit 2; }
+data=$exp/data
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "stage 0: built-in voices"

@@ -15,21 +15,10 @@
 #       --set optim.schedule.constant=1000 --set optim.schedule.decay=1000
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 1; }
-[ $# -ge 1 ] || usage
-data=$1; shift
-stage=0; stop_stage=3; exp=exp/horse2zebra; recipe=image_horse2zebra; inception=""; sets=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --stage) stage=$2; shift 2 ;;
-    --stop_stage) stop_stage=$2; shift 2 ;;
-    --exp) exp=$2; shift 2 ;;
-    --recipe) recipe=$2; shift 2 ;;
-    --inception) inception=$2; shift 2 ;;
-    --set) sets+=(--set "$2"); shift 2 ;;
-    *) echo "unknown argument: $1" >&2; usage ;;
-  esac
-done
+stage=0; stop_stage=3; exp=exp/horse2zebra; recipe=image_horse2zebra; inception=""; overrides=()
+. "$(dirname "$0")/../parse_options.sh"
+[ ${#positional[@]} -eq 1 ] || { echo "usage: $0 DATA [options]; see $0 --help" >&2; exit 2; }
+data=${positional[0]}
 for split in trainA trainB testA testB; do
   [ -d "$data/$split" ] || { echo "error: $data/$split: no such folder" >&2; exit 1; }
 done
@@ -38,15 +27,14 @@ out=$exp/convert
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "== stage 0: domain classifier"
-  python -m cycleaudio.tasks.image.classify "$data/trainA" "$data/trainB" \
-    --test-a "$data/testA" --test-b "$data/testB" --out "$exp/classifier.pt"
+  cycleaudio train image_classifier --out "$exp/classifier" --set data.root="$data"
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "== stage 1: train"
   resume=()
   [ -f "$exp/checkpoints/latest.pt" ] && resume=(--resume)
-  cycleaudio train "$recipe" --out "$exp" "${resume[@]}" --set data.root="$data" "${sets[@]}"
+  cycleaudio train "$recipe" --out "$exp" "${resume[@]}" --set data.root="$data" "${overrides[@]}"
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
@@ -62,7 +50,7 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   extra=()
   [ -n "$inception" ] && extra=(--inception "$inception")
   classifier=()
-  [ -f "$exp/classifier.pt" ] && classifier=(--classifier "$exp/classifier.pt")
+  [ -f "$exp/classifier/classifier.pt" ] && classifier=(--classifier "$exp/classifier/classifier.pt")
   cycleaudio evaluate "$out/fakeB" "$data/testB" --task image --source "$data/testA" --cycled "$out/cycledA" \
     "${classifier[@]}" "${extra[@]}" --json "$exp/eval_a2b.json"
   cycleaudio evaluate "$out/fakeA" "$data/testA" --task image --source "$data/testB" --cycled "$out/cycledB" \

@@ -17,17 +17,8 @@ stage=0
 stop_stage=4
 work=exp/pop909_pianomidi
 mixed=none
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop_stage) stop_stage=$2; shift 2 ;;
-    --work) work=$2; shift 2 ;;
-    --mixed) mixed=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    -*) echo "unknown option $1" >&2; exit 2 ;;
-    *) data_root=$1; shift ;;
-  esac
-done
+. "$(dirname "$0")/../parse_options.sh"
+data_root=${positional[0]:-}
 if [[ -z "${data_root:-}" ]]; then
   echo "usage: $0 [--stage N] [--stop_stage N] [--work DIR] [--mixed none|partial|full] DATA_ROOT" >&2
   exit 2

@@ -9,20 +9,11 @@
 # Stages: 1 features + statistics, 2 train, 3 convert INPUT_DIR -> exp/template/converted.
 set -euo pipefail
 
-a=${1:?usage: run.sh SPEAKER_A_DIR SPEAKER_B_DIR INPUT_DIR [--recipe NAME] [--set K=V]...}
-b=${2:?missing SPEAKER_B_DIR}
-inputs=${3:?missing INPUT_DIR}
-shift 3
 recipe=vc_male2female; exp=exp/template
 overrides=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --recipe) recipe=$2; shift 2 ;;
-    --exp) exp=$2; shift 2 ;;
-    --set) overrides+=(--set "$2"); shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+. "$(dirname "$0")/../parse_options.sh"
+[ ${#positional[@]} -eq 3 ] || { echo "usage: $0 SPEAKER_A_DIR SPEAKER_B_DIR INPUT_DIR [--recipe NAME] [--set K=V]..." >&2; exit 2; }
+a=${positional[0]}; b=${positional[1]}; inputs=${positional[2]}
 data=(--set "data.domain_a=$a" --set "data.domain_b=$b")
 
 echo "stage 1: features and statistics"

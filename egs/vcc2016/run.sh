@@ -10,26 +10,15 @@
 # Extra --set values go to the recipe (e.g. --set train.steps=2000 for a short budget).
 set -euo pipefail
 
-data_root=${1:?usage: run.sh DATA_ROOT [--stage N] [--stop_stage N] [--src SPK] [--tgt SPK] [--recipe NAME] [--set K=V]...}
-shift
-stage=0; stop_stage=4; src=SM1; tgt=TF1; recipe=vc_male2female; exp_root=exp/vcc2016
+stage=0; stop_stage=4; src=SM1; tgt=TF1; recipe=vc_male2female; exp=exp/vcc2016
 overrides=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --stage) stage=$2; shift 2 ;;
-    --stop_stage) stop_stage=$2; shift 2 ;;
-    --src) src=$2; shift 2 ;;
-    --tgt) tgt=$2; shift 2 ;;
-    --recipe) recipe=$2; shift 2 ;;
-    --exp) exp_root=$2; shift 2 ;;
-    --set) overrides+=(--set "$2"); shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
+. "$(dirname "$0")/../parse_options.sh"
+[ ${#positional[@]} -eq 1 ] || { echo "usage: $0 DATA_ROOT [options]; see $0 --help" >&2; exit 2; }
+data_root=${positional[0]}
 
 pair=${src}_to_${tgt}
-lists=${exp_root}/${pair}/data
-exp=${exp_root}/${pair}/model
+lists=${exp}/${pair}/data
+model_dir=${exp}/${pair}/model
 set_data=(--set "data.domain_a=${lists}/train_${src}" --set "data.domain_b=${lists}/train_${tgt}")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
@@ -51,22 +40,22 @@ fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "stage 1: features and per-speaker statistics"
-  cycleaudio preprocess "$recipe" --out "$exp" "${set_data[@]}" "${overrides[@]}"
+  cycleaudio preprocess "$recipe" --out "$model_dir" "${set_data[@]}" "${overrides[@]}"
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "stage 2: training"
-  resume=(); [ -f "${exp}/checkpoints/latest.pt" ] && resume=(--resume)
-  cycleaudio train "$recipe" --out "$exp" "${set_data[@]}" "${overrides[@]}" "${resume[@]}"
+  resume=(); [ -f "${model_dir}/checkpoints/latest.pt" ] && resume=(--resume)
+  cycleaudio train "$recipe" --out "$model_dir" "${set_data[@]}" "${overrides[@]}" "${resume[@]}"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "stage 3: converting ${src} evaluation utterances"
-  cycleaudio convert --model "$exp" --direction a2b --overwrite "${lists}/eval_${src}" "${exp_root}/${pair}/converted"
+  cycleaudio convert --model "$model_dir" --direction a2b --overwrite "${lists}/eval_${src}" "${exp}/${pair}/converted"
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   echo "stage 4: evaluation against ${tgt}"
-  cycleaudio evaluate "${exp_root}/${pair}/converted" "${lists}/eval_${tgt}" --source "${lists}/eval_${src}" \
-    --json "${exp_root}/${pair}/evaluation.json"
+  cycleaudio evaluate "${exp}/${pair}/converted" "${lists}/eval_${tgt}" --source "${lists}/eval_${src}" \
+    --json "${exp}/${pair}/evaluation.json"
 fi

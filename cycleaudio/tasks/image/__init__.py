@@ -1,6 +1,6 @@
 """The image task: unpaired image-to-image translation (CycleGAN, horse2zebra style).
 
-Images are (3, H, W) tensors in [-1, 1]; the generators and PatchGAN live in ``engine.image_nets``.
+Images are (3, H, W) tensors in [-1, 1]; the generators, PatchGAN and classifier live in ``nets``.
 Training data is two folders (``data.root`` with ``trainA/ trainB/``, or ``data.domain_a`` and
 ``data.domain_b``) or, when none is given, the built-in synthetic domains.
 """
@@ -13,9 +13,11 @@ from typing import Any
 
 import torch
 
+from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError
 from ...jobs import JobReport
-from ..base import Task, TrainingData, cyclegan_recipe_class
+from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, cyclegan_recipe_class
+from . import nets  # noqa: F401  (registers the image networks)
 from .convert import convert_images
 from .dataset import ImageCrops, center_crop, load_folder, resize_square
 from .evaluate import evaluate_images, format_image_evaluation
@@ -70,15 +72,36 @@ class ImageFeatures:
             raise ValueError(f"load_size ({self.load_size}) must be at least crop_size ({self.crop_size})")
 
 
+@dataclass
+class ImageConvertOptions(ConvertOptions):
+    """``size``: convert at the model's resolution or the original size; ``grid``: also write
+    input | output | cycled grids."""
+
+    size: str = "model"
+    grid: bool = True
+
+
+@dataclass
+class ImageEvaluateOptions(EvaluateOptions):
+    """``classifier``: domain-classifier checkpoint; ``cycled``: cycled-back images; ``inception``:
+    InceptionV3 weights for FID/KID."""
+
+    classifier: str | None = None
+    cycled: str | None = None
+    inception: str | None = None
+
+
 def _statistics(images: list[torch.Tensor]) -> dict[str, Any]:
     mean = torch.stack([image.float().mean(dim=(1, 2)) for image in images]).mean(0) / 255.0
     return {"images": float(len(images)), "mean_rgb": mean}
 
 
-class ImageTask(Task):
+class ImageTask(CycleGANTask):
     name = "image"
     recipe_class = cyclegan_recipe_class("ImageRecipe", ImageData, ImageFeatures)
     suffixes = SUFFIXES
+    convert_options = ImageConvertOptions
+    evaluate_options = ImageEvaluateOptions
 
     def __init__(self) -> None:
         self._previews: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -130,10 +153,12 @@ class ImageTask(Task):
                 writer.add_image(f"samples/{direction}", picture, step)
 
     # ------------------------------------------------------------------ conversion and evaluation
-    def convert(self, bundle: Any, direction: str, source: Path, target: Path, options: dict[str, Any]) -> JobReport:
+    def convert(self, bundle: Any, direction: str, source: Path, target: Path,
+                options: ImageConvertOptions) -> JobReport:
         return convert_images(bundle, direction, source, target, options)
 
-    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: dict[str, Any]) -> dict[str, Any]:
+    def evaluate(self, converted: Path, reference: Path, source: Path | None,
+                 options: ImageEvaluateOptions) -> dict[str, Any]:
         return {"task": self.name, **evaluate_images(converted, reference, source, options)}
 
     def format_evaluation(self, result: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 from torch.nn import functional as F
-from tqdm import tqdm
+from ...progress import tqdm
 
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import FileJob, JobReport, plan_jobs
@@ -49,12 +49,11 @@ def grid_path(job: FileJob, source: Path, target: Path) -> Path:
     return folder.with_name(folder.name + "_grids") / job.target.relative_to(target)
 
 
-def convert_images(bundle: Any, direction: str, source: Path, target: Path, options: dict[str, Any]) -> Any:
-    size = options.get("size", "model")
-    want_grid = bool(options.get("grid", True))
+def convert_images(bundle: Any, direction: str, source: Path, target: Path, options: Any) -> Any:
+    size, want_grid = options.size, options.grid
     if size not in ("model", "original"):
         raise CycleAudioError(f"--size must be model or original, got {size!r}")
-    jobs, refused = plan_jobs(source, target, SUFFIXES, ".png", overwrite=bool(options.get("overwrite", False)))
+    jobs, refused = plan_jobs(source, target, SUFFIXES, ".png", overwrite=options.overwrite)
     report = JobReport(failed=list(refused))
     forward = bundle.generator(direction)
     backward = bundle.generator("b2a" if direction == "a2b" else "a2b")
@@ -76,7 +75,7 @@ def convert_images(bundle: Any, direction: str, source: Path, target: Path, opti
         batch.clear()
 
     pending: list[tuple[FileJob, torch.Tensor]] = []
-    for job in tqdm(jobs, unit="image", disable=not options.get("progress", True), dynamic_ncols=True):
+    for job in tqdm(jobs, unit="image", disable=not options.progress, dynamic_ncols=True):
         try:
             image = read_rgb(job.source, (crop, crop) if size == "model" else None)
             if size == "original" and image.shape[-1] * image.shape[-2] > MAX_ORIGINAL_PIXELS:

@@ -76,10 +76,10 @@ class _Judge:
         return self.classifier.prob_a(as_batch(images, self.size))
 
 
-def _judge(options: dict[str, Any], source: _Images | None, reference: _Images) -> _Judge:
-    if options.get("classifier"):
-        classifier, size = load_image_classifier(options["classifier"])
-        info = {"path": str(options["classifier"]), "trained_here": False, "accuracy": classifier.accuracy}
+def _judge(options: Any, source: _Images | None, reference: _Images) -> _Judge:
+    if options.classifier:
+        classifier, size = load_image_classifier(options.classifier)
+        info = {"path": str(options.classifier), "trained_here": False, "accuracy": classifier.accuracy}
         return _Judge(classifier, size, info, None, source.images if source else [], reference.images)
     if source is None:
         raise CycleAudioError("the transfer score needs --source (real source images) or --classifier")
@@ -93,7 +93,7 @@ def _judge(options: dict[str, Any], source: _Images | None, reference: _Images) 
     return _Judge(classifier, size, info, held_keys, held_s, held_r)
 
 
-def _transfer_scores(options: dict[str, Any], converted: _Images, reference: _Images, source: _Images | None,
+def _transfer_scores(options: Any, converted: _Images, reference: _Images, source: _Images | None,
                      cycled: _Images | None) -> dict[str, Any]:
     judge = _judge(options, source, reference)
     p_ref = judge.p_a(judge.reference)
@@ -139,17 +139,17 @@ def _fid_scores(path: Path, converted: _Images, reference: _Images, source: _Ima
     return scores
 
 
-def evaluate_images(converted: Path, reference: Path, source: Path | None, options: dict[str, Any]) -> dict[str, Any]:
+def evaluate_images(converted: Path, reference: Path, source: Path | None, options: Any) -> dict[str, Any]:
     converted_imgs, reference_imgs = _Images(converted), _Images(reference)
     source_imgs = _Images(source) if source is not None else None
-    cycled_imgs = _Images(Path(options["cycled"])) if options.get("cycled") else None
+    cycled_imgs = _Images(Path(options.cycled)) if options.cycled else None
     result: dict[str, Any] = {
         "counts": {"converted": len(converted_imgs), "reference": len(reference_imgs),
                    "source": len(source_imgs) if source_imgs else 0, "cycled": len(cycled_imgs) if cycled_imgs else 0},
     }
     result.update(_transfer_scores(options, converted_imgs, reference_imgs, source_imgs, cycled_imgs))
-    if options.get("inception"):
-        result.update(_fid_scores(Path(options["inception"]), converted_imgs, reference_imgs, source_imgs))
+    if options.inception:
+        result.update(_fid_scores(Path(options.inception), converted_imgs, reference_imgs, source_imgs))
     return result
 
 

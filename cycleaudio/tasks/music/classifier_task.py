@@ -12,15 +12,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
+import torch
+from ...progress import tqdm
 
-from ...bundle import pick_device
 from ...config import to_dict
-from ...engine.classifier import CHECKPOINT_NAME, ClassifierSettings, train_classifier
-from ...engine.trainer import write_resolved_recipe
-from ...errors import CycleAudioError
-from ..base import Task
+from ...engine.classifier import CHECKPOINT_NAME, ClassifierTrainer
+from ...engine.distributed import DistributedContext
+from ..base import Task, TrainingRun
+from . import nets  # noqa: F401  (registers the genre classifier network)
 from .corpus import PhraseSource, to_model_input
 from .domains import cache_folder, domain_files, load_domain, split_songs
 from .settings import ClassifierRecipe
@@ -32,13 +31,8 @@ class MusicClassifierTask(Task):
     name = "music_classifier"
     recipe_class = ClassifierRecipe
 
-    def train(self, recipe: Any, exp_dir: Path, resume: bool, progress: bool) -> Path:
-        target = exp_dir / CHECKPOINT_NAME
-        if resume:
-            raise CycleAudioError("classifier training does not resume (it is short); train again with --out")
-        if target.exists():
-            raise CycleAudioError(f"{target}: already exists; pass --out for a new folder")
-        exp_dir.mkdir(parents=True, exist_ok=True)
+    def start_training(self, recipe: Any, exp_dir: Path, device: torch.device,
+                       context: DistributedContext) -> TrainingRun:
         data, train = recipe.data, recipe.train
         features = recipe.features
         features.velocity = False  # genre is judged on which notes sound, as in the paper
@@ -52,29 +46,26 @@ class MusicClassifierTask(Task):
                 split[key] = (files, domain_files(test_entry, cache, data.builtin_songs))
         loaded = {f"{part}_{key}": load_domain(key, split[key][i], features, cache, data.workers, LOG.warning).phrases
                   for key in ("a", "b") for i, part in enumerate(("train", "test"))}
-        settings = ClassifierSettings(steps=train.steps, batch_size=train.batch_size, lr=train.lr,
-                                      weight_decay=train.weight_decay, seed=recipe.seed,
-                                      device=str(pick_device(train.device)), log_every=train.log_every)
-        write_resolved_recipe(recipe, exp_dir)
-        writer = SummaryWriter(str(exp_dir / "tb"))
-        try:
-            classifier = train_classifier(
-                recipe.model, PhraseSource(loaded["train_a"]), PhraseSource(loaded["train_b"]),
-                to_model_input(loaded["test_a"]), to_model_input(loaded["test_b"]), settings, writer, progress)
-        finally:
-            writer.close()
-        classifier.save(target, to_dict(recipe))
-        summary = {
-            "test_accuracy": classifier.accuracy, "test_accuracy_a": classifier.accuracy_a,
-            "test_accuracy_b": classifier.accuracy_b,
-            "phrases": {k: int(v.shape[0]) for k, v in loaded.items()},
-            "songs": {k: [len(split[k][0]), len(split[k][1])] for k in split},
-        }
-        (exp_dir / "accuracy.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        tqdm.write(f"test accuracy {classifier.accuracy:.4f} (A {classifier.accuracy_a:.4f}, "
-                   f"B {classifier.accuracy_b:.4f}) on {summary['phrases']['test_a']} + "
-                   f"{summary['phrases']['test_b']} held-out phrases")
-        return target
+        trainer = ClassifierTrainer(recipe.model, PhraseSource(loaded["train_a"]), PhraseSource(loaded["train_b"]),
+                                    to_model_input(loaded["test_a"]), to_model_input(loaded["test_b"]),
+                                    train.settings(recipe.seed, device))
+
+        def finish() -> Path:
+            classifier = trainer.measured()
+            target = classifier.save(exp_dir / CHECKPOINT_NAME, to_dict(recipe))
+            summary = {
+                "test_accuracy": classifier.accuracy, "test_accuracy_a": classifier.accuracy_a,
+                "test_accuracy_b": classifier.accuracy_b,
+                "phrases": {k: int(v.shape[0]) for k, v in loaded.items()},
+                "songs": {k: [len(split[k][0]), len(split[k][1])] for k in split},
+            }
+            (exp_dir / "accuracy.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            tqdm.write(f"test accuracy {classifier.accuracy:.4f} (A {classifier.accuracy_a:.4f}, "
+                       f"B {classifier.accuracy_b:.4f}) on {summary['phrases']['test_a']} + "
+                       f"{summary['phrases']['test_b']} held-out phrases")
+            return target
+
+        return TrainingRun(trainer, trainer.log_accuracy, finish)
 
 
 TASK = MusicClassifierTask()

@@ -140,14 +140,14 @@ def _strength(reports: dict[str, dict[str, Any]]) -> dict[str, float]:
     return transfer_strength(*(a[k] for k in keys_a), *(b[k] for k in keys_b))
 
 
-def evaluate_music(converted: Path, reference: Path, source: Path | None, options: dict[str, Any],
+def evaluate_music(converted: Path, reference: Path, source: Path | None, options: Any,
                    classifier: DomainClassifier | None, settings: RollSettings, phrase_steps: int,
                    steps_per_beat: int) -> dict[str, Any]:
     """See the module docstring; ``classifier`` None leaves out probabilities and transfer strength."""
-    cycled = Path(options["cycled"]) if options.get("cycled") else None
+    cycled = Path(options.cycled) if options.cycled else None
     result: dict[str, Any] = {"task": "music"}
     if classifier is not None:
-        result["classifier"] = str(options["classifier"])
+        result["classifier"] = str(options.classifier)
         result["classifier_accuracy"] = classifier.accuracy
     if (converted / "a2b").is_dir() and (converted / "b2a").is_dir():
         reports = {}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...config import ComponentConfig
+from ...engine.classifier import ClassifierTrain
+from ...errors import CycleAudioError
+from ..base import ConvertOptions, EvaluateOptions
 from .roll import RollSettings
 
 BUILTIN_PREFIX = "builtin:"
@@ -60,23 +63,17 @@ class MusicFeatures:
 
 
 @dataclass
-class ClassifierTrain:
-    """How the genre classifier is trained and where it is written."""
+class GenreClassifierTrain(ClassifierTrain):
+    """How the genre classifier is trained, where it is written, and the share of songs held out."""
 
     steps: int = 3000
-    batch_size: int = 16
-    lr: float = 2e-4
-    weight_decay: float = 0.0
     test_fraction: float = 0.1
-    log_every: int = 100
-    device: str = "auto"
     out_dir: str = "exp/music_classifier"
 
     def validate(self) -> None:
+        super().validate()
         if not 0.0 < self.test_fraction < 1.0:
             raise ValueError("test_fraction must be between 0 and 1")
-        if self.steps < 1 or self.batch_size < 2:
-            raise ValueError("steps must be >= 1 and batch_size >= 2")
 
 
 @dataclass
@@ -99,4 +96,28 @@ class ClassifierRecipe:
     description: str = ""
     seed: int = 0
     features: MusicFeatures = field(default_factory=MusicFeatures)
-    train: ClassifierTrain = field(default_factory=ClassifierTrain)
+    train: GenreClassifierTrain = field(default_factory=GenreClassifierTrain)
+
+
+@dataclass
+class MusicConvertOptions(ConvertOptions):
+    """``threshold``: piano-roll binarisation; ``instrument``: General MIDI program of the output track;
+    ``render``: also write a WAV preview."""
+
+    threshold: float = 0.5
+    instrument: int = 0
+    render: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise CycleAudioError(f"--threshold must be between 0 and 1, got {self.threshold}")
+        if not 0 <= self.instrument <= 127:
+            raise CycleAudioError(f"--instrument must be a General MIDI program 0-127, got {self.instrument}")
+
+
+@dataclass
+class MusicEvaluateOptions(EvaluateOptions):
+    """``classifier``: genre-classifier checkpoint (for transfer strength); ``cycled``: cycled-back songs."""
+
+    classifier: str | None = None
+    cycled: str | None = None

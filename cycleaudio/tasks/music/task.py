@@ -10,17 +10,20 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from ...progress import tqdm
 
+from ...engine.classifier import DomainClassifier
 from ...engine.data import UnionSource
+from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import JobReport, plan_jobs
-from ..base import Task, TrainingData, cyclegan_recipe_class, generator_input_device
+from ..base import CycleGANTask, cyclegan_recipe_class
+from . import nets  # noqa: F401  (registers the music networks)
 from .corpus import SUFFIXES, PhraseSource
 from .domains import cache_folder, domain_files, domain_statistics, load_domain
 from .evaluation import evaluate_music, format_music
 from .roll import phrase_grid_times, roll_to_midi
-from .settings import MusicData, MusicFeatures
+from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures
 from .synthetic import write_builtin
 from .transfer import convert_file, transfer_phrases, write_midi
 
@@ -38,10 +41,12 @@ def _check_channels(recipe: Any) -> None:
                                   f"{recipe.features.velocity} gives {want}; set model.*.args.in_channels: {want}")
 
 
-class MusicTask(Task):
+class MusicTask(CycleGANTask):
     name = "music"
     recipe_class = cyclegan_recipe_class("MusicRecipe", MusicData, MusicFeatures)
     suffixes = SUFFIXES
+    convert_options = MusicConvertOptions
+    evaluate_options = MusicEvaluateOptions
 
     def __init__(self) -> None:
         self._examples: dict[str, torch.Tensor] = {}
@@ -80,7 +85,7 @@ class MusicTask(Task):
         settings, folder = recipe.features.roll_settings(), exp_dir / "samples" / f"step_{step:07d}"
         for direction, domain in (("a2b", "a"), ("b2a", "b")):
             phrases = self._examples[domain].numpy()
-            out = transfer_phrases(bundle.generator(direction), phrases, 0.5, generator_input_device(bundle))
+            out = transfer_phrases(bundle.generator(direction), phrases, 0.5, bundle.input_device)
             times = phrase_grid_times(phrases.shape[2], settings.steps_per_beat)
             for k in range(len(phrases)):
                 write_midi(roll_to_midi(out[k], times, settings), folder / f"{direction}_{k}.mid")
@@ -89,18 +94,14 @@ class MusicTask(Task):
             writer.add_images(f"samples/{direction}", image, step)
 
     # ------------------------------------------------------------------ conversion
-    def convert(self, bundle: Any, direction: str, source: Path, target: Path, options: dict[str, Any]) -> JobReport:
-        threshold = float(options.get("threshold", 0.5))
-        if not 0.0 < threshold < 1.0:
-            raise CycleAudioError(f"--threshold must be between 0 and 1, got {threshold}")
-        program = int(options.get("instrument", 0))
-        if not 0 <= program <= 127:
-            raise CycleAudioError(f"--instrument must be a General MIDI program 0-127, got {program}")
-        jobs, refused = plan_jobs(source, target, SUFFIXES, ".mid", bool(options.get("overwrite", False)))
+    def convert(self, bundle: Any, direction: str, source: Path, target: Path,
+                options: MusicConvertOptions) -> JobReport:
+        threshold = options.threshold
+        jobs, refused = plan_jobs(source, target, SUFFIXES, ".mid", options.overwrite)
         report = JobReport(failed=list(refused))
         features = bundle.recipe.features
         generator = bundle.generator(direction)
-        device = generator_input_device(bundle)
+        device = bundle.input_device
         empty, started = 0, time.perf_counter()
         for job in jobs:
             try:
@@ -120,10 +121,8 @@ class MusicTask(Task):
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, converted: Path, reference: Path, source: Path | None,
-                 options: dict[str, Any]) -> dict[str, Any]:
-        from ...engine.classifier import DomainClassifier
-
-        classifier = DomainClassifier.load(options["classifier"]) if options.get("classifier") else None
+                 options: MusicEvaluateOptions) -> dict[str, Any]:
+        classifier = DomainClassifier.load(options.classifier) if options.classifier else None
         stored = classifier.recipe.get("features", {}) if classifier is not None else {}
         features = MusicFeatures(**{k: v for k, v in stored.items() if k in MusicFeatures.__dataclass_fields__})
         settings = features.roll_settings()

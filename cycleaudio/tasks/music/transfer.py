@@ -84,13 +84,13 @@ def render_wav(midi: pretty_midi.PrettyMIDI, target: Path) -> Path:
 
 
 def convert_file(generator: nn.Module, source: Path, target: Path, settings: RollSettings, phrase_steps: int,
-                 device: torch.device, options: dict[str, Any]) -> bool:
+                 device: torch.device, options: Any) -> bool:
     """Transfer one MIDI file into ``target``; returns False when the result has no notes (still written)."""
     midi = read_midi(source)
     song = midi_to_roll(midi, settings, source)
-    roll = transfer_song(generator, song, phrase_steps, float(options.get("threshold", 0.5)), device)
-    out = roll_to_midi(roll, song.times, settings, template=midi, program=int(options.get("instrument", 0)))
+    roll = transfer_song(generator, song, phrase_steps, options.threshold, device)
+    out = roll_to_midi(roll, song.times, settings, template=midi, program=options.instrument)
     write_midi(out, target)
-    if options.get("render"):
+    if options.render:
         render_wav(out, target)
     return bool(roll[0].any())

@@ -17,19 +17,22 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from ...bundle import ModelBundle, pick_device
+from ...engine.bundle import ModelBundle
 from ...engine.data import RandomCrops
+from ...engine.device import pick_device
+from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, RecipeError
 from ...jobs import JobReport
-from ..base import Task, TrainingData, cyclegan_recipe_class
+from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, cyclegan_recipe_class
+from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, world_settings
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
-from .mel import check_mel_section, extract_mels, mel_settings, mel_statistics
+from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
 from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipeline, recipe_vocoder, vocoder_spec
 from .metrics import evaluate_voice, format_voice_evaluation
 from .synthetic import DATASET_VERSION, SPEAKERS, write_builtin_voices
-from .world import analyze, synthesize
+from .world import WorldSettings, analyze, synthesize
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -52,21 +55,12 @@ class VoiceData:
 
 
 @dataclass
-class VoiceFeatures:
-    """Feature kind, its analysis settings (WORLD or log-mel), the vocoder and the training crop length."""
+class VoiceFeatures(WorldSettings, MelSettings):
+    """Feature kind, its analysis settings (the WORLD or log-mel ones it extends), the vocoder and the
+    training crop length."""
 
-    kind: Literal["world", "mel"] = "world"
     sample_rate: int = 16000
-    frame_period: float = 5.0
-    envelope_dim: int = 36
-    f0_method: Literal["harvest", "dio"] = "harvest"
-    f0_floor: float = 71.0
-    f0_ceil: float = 800.0
-    n_fft: int = 1024
-    hop_length: int = 256
-    n_mels: int = 80
-    fmin: float = 0.0
-    fmax: float | None = None
+    kind: Literal["world", "mel"] = "world"
     vocoder: str = ""
     griffin_lim_iters: int = 32
     crop_frames: int = 128
@@ -77,18 +71,24 @@ class VoiceFeatures:
         return self.n_mels if self.kind == "mel" else self.envelope_dim
 
     def validate(self) -> None:
+        WorldSettings.validate(self)
         if self.kind == "mel":
-            check_mel_section(self)
+            MelSettings.validate(self)
             if self.vocoder == "world":
-                raise ValueError("features.vocoder: world resynthesis needs kind: world; use griffin-lim or a vocoder checkpoint")
+                raise ValueError("vocoder: world resynthesis needs kind: world; use griffin-lim or a vocoder checkpoint")
         elif self.vocoder not in ("", "world"):
-            raise ValueError("features.vocoder: WORLD features resynthesise with WORLD; vocoders apply to kind: mel")
-        if self.sample_rate < 8000:
-            raise ValueError("features.sample_rate must be at least 8000")
-        if not 0 < self.f0_floor < self.f0_ceil:
-            raise ValueError("features.f0_floor must be positive and below f0_ceil")
-        if self.crop_frames % 4:
-            raise ValueError("features.crop_frames must be a multiple of 4")
+            raise ValueError("vocoder: WORLD features resynthesise with WORLD; vocoders apply to kind: mel")
+        if self.crop_frames % 4 or self.crop_frames < 4:
+            raise ValueError("crop_frames must be a positive multiple of 4")
+
+
+@dataclass
+class VoiceConvertOptions(ConvertOptions):
+    """``workers``: analysis/synthesis processes (default: all cores); ``vocoder``: mel models only,
+    a vocoder checkpoint or griffin-lim."""
+
+    workers: int | None = None
+    vocoder: str | None = None
 
 
 def cache_dir(recipe: Any) -> Path:
@@ -107,10 +107,12 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-class VoiceTask(Task):
+class VoiceTask(CycleGANTask):
     name = "voice"
     recipe_class = cyclegan_recipe_class("VoiceRecipe", VoiceData, VoiceFeatures)
     suffixes = AUDIO_SUFFIXES
+    convert_options = VoiceConvertOptions
+    evaluate_options = EvaluateOptions
 
     def __init__(self) -> None:
         self._sample_frames: dict[tuple[str, str], list[tuple[str, Any]]] = {}
@@ -173,7 +175,7 @@ class VoiceTask(Task):
     def _sample_converter(self, recipe: Any, bundle: ModelBundle, direction: str) -> Any:
         """Analysed sample -> waveform for one direction (mel: the recipe's vocoder, loaded once)."""
         if recipe.features.kind == "mel":
-            spec = vocoder_spec(recipe, {})
+            spec = vocoder_spec(recipe)
             if spec not in self._vocoders:
                 self._vocoders[spec] = recipe_vocoder(recipe, spec, bundle.device)
             return MelConverter(bundle, direction, self._vocoders[spec])
@@ -192,13 +194,15 @@ class VoiceTask(Task):
                                      step, sample_rate=rate)
 
     # ------------------------------------------------------------------ conversion and evaluation
-    def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path, options: dict[str, Any]) -> JobReport:
+    def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path,
+                options: VoiceConvertOptions) -> JobReport:
         if bundle.recipe.features.kind == "mel":
-            return convert_voice_files(bundle, direction, source, target, options, mel_pipeline(bundle, direction, options))
-        check_world_vocoder(options)
+            pipeline = mel_pipeline(bundle, direction, options.vocoder)
+            return convert_voice_files(bundle, direction, source, target, options, pipeline)
+        check_world_vocoder(options.vocoder)
         return convert_voice_files(bundle, direction, source, target, options)
 
-    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: dict[str, Any]) -> dict[str, Any]:
+    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: EvaluateOptions) -> dict[str, Any]:
         return evaluate_voice(converted, reference, source)
 
     def format_evaluation(self, result: dict[str, Any]) -> str:

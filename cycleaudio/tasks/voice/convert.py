@@ -19,9 +19,10 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from ...progress import tqdm
 
-from ...bundle import ModelBundle
+from ...config import section_view
+from ...engine.bundle import ModelBundle
 from ...errors import InputFileError
 from ...jobs import FileJob, JobReport, plan_jobs
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
@@ -30,8 +31,8 @@ from .world import WorldFrames, WorldSettings, analyze, convert_f0, synthesize
 
 
 def world_settings(recipe: Any) -> WorldSettings:
-    f = recipe.features
-    return WorldSettings(f.sample_rate, f.frame_period, f.envelope_dim, f.f0_method, f.f0_floor, f.f0_ceil)
+    """The WORLD settings of a voice recipe (its ``features`` section extends them)."""
+    return section_view(recipe.features, WorldSettings)
 
 
 @dataclass(frozen=True)
@@ -111,16 +112,16 @@ def world_pipeline(bundle: ModelBundle, direction: str) -> Pipeline:
 
 
 def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, target: Path,
-                        options: dict[str, Any], pipeline: Pipeline | None = None) -> JobReport:
+                        options: Any, pipeline: Pipeline | None = None) -> JobReport:
     """Convert a file or folder; ``pipeline`` defaults to the WORLD one."""
     pipeline = pipeline or world_pipeline(bundle, direction)
-    jobs, refused = plan_jobs(source, target, AUDIO_SUFFIXES, ".wav", overwrite=bool(options.get("overwrite")))
+    jobs, refused = plan_jobs(source, target, AUDIO_SUFFIXES, ".wav", overwrite=options.overwrite)
     report = JobReport(failed=list(refused))
-    workers = min(worker_count(options.get("workers")), max(len(jobs), 1))
+    workers = min(worker_count(options.workers), max(len(jobs), 1))
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else _InlineExecutor()
     started = time.perf_counter()
     audio_seconds = 0.0
-    bar = tqdm(total=len(jobs), desc=f"convert {direction}", unit="file", disable=not options.get("progress", True))
+    bar = tqdm(total=len(jobs), desc=f"convert {direction}", unit="file", disable=not options.progress)
     with pool:
         window = 2 * workers
         analyses: list[tuple[FileJob, Future]] = []

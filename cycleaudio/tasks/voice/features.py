@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from ...progress import tqdm
 
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import find_inputs

@@ -10,7 +10,7 @@ file's content and these settings, like the WORLD features.
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 import torchaudio
-from tqdm import tqdm
+from ...progress import tqdm
 
+from ...config import section_view
 from ...errors import InputFileError
 from .audio import read_audio
 from .features import content_cache_path, save_cached, worker_count
@@ -27,9 +28,13 @@ from .features import content_cache_path, save_cached, worker_count
 LOG_FLOOR = 1e-5
 
 
-@dataclass(frozen=True)
+@dataclass
 class MelSettings:
-    """Everything that defines a log-mel frame; two models agree on features iff these are equal."""
+    """Everything that defines a log-mel frame; two models agree on features iff these are equal.
+
+    The recipe sections holding mel settings (voice ``features``, vocoder ``features``) extend this class,
+    so each setting is declared here only.
+    """
 
     sample_rate: int = 22050
     n_fft: int = 1024
@@ -47,25 +52,21 @@ class MelSettings:
         return samples // self.hop_length + 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sample_rate": self.sample_rate, "n_fft": self.n_fft, "hop_length": self.hop_length,
-                "n_mels": self.n_mels, "fmin": self.fmin, "fmax": self.fmax}
+        return {f.name: getattr(self, f.name) for f in fields(MelSettings)}
+
+    def validate(self) -> None:
+        """Called by recipe validation of every section that extends these settings."""
+        if self.hop_length <= 0 or self.hop_length > self.n_fft:
+            raise ValueError("hop_length must be positive and at most n_fft")
+        if self.n_mels < 4:
+            raise ValueError("n_mels must be at least 4")
+        if not 0 <= self.fmin < self.top <= self.sample_rate / 2:
+            raise ValueError("fmin/fmax must satisfy 0 <= fmin < fmax <= sample_rate / 2")
 
 
 def mel_settings(section: Any) -> MelSettings:
-    """MelSettings from any recipe section that has the mel fields (voice ``features``, vocoder ``features``)."""
-    return MelSettings(section.sample_rate, section.n_fft, section.hop_length, section.n_mels,
-                       float(section.fmin), None if section.fmax is None else float(section.fmax))
-
-
-def check_mel_section(section: Any) -> None:
-    """Recipe validation shared by every section holding mel settings (raises ValueError)."""
-    if section.hop_length <= 0 or section.hop_length > section.n_fft:
-        raise ValueError("features.hop_length must be positive and at most n_fft")
-    if section.n_mels < 4:
-        raise ValueError("features.n_mels must be at least 4")
-    top = section.fmax if section.fmax is not None else section.sample_rate / 2
-    if not 0 <= section.fmin < top <= section.sample_rate / 2:
-        raise ValueError("features.fmin/fmax must satisfy 0 <= fmin < fmax <= sample_rate / 2")
+    """The mel settings of any recipe section that extends them (voice or vocoder ``features``)."""
+    return section_view(section, MelSettings)
 
 
 class MelAnalyzer(torch.nn.Module):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...bundle import ModelBundle
+from ...engine.bundle import ModelBundle
 from ...errors import CycleAudioError, InputFileError
 from .audio import read_audio, write_audio
 from .convert import Pipeline, convert_features
@@ -25,9 +25,9 @@ from .vocoder import GRIFFIN_LIM, Vocoder, load_vocoder
 MEL_KEY = "mel"  # statistics keys: mel_mean, mel_std
 
 
-def vocoder_spec(recipe: Any, options: dict[str, Any]) -> str:
+def vocoder_spec(recipe: Any, override: str | None = None) -> str:
     """``--vocoder`` if given, else the recipe's ``features.vocoder``, else Griffin-Lim."""
-    return str(options.get("vocoder") or recipe.features.vocoder or GRIFFIN_LIM)
+    return str(override or recipe.features.vocoder or GRIFFIN_LIM)
 
 
 def recipe_vocoder(recipe: Any, spec: str, device: Any) -> Vocoder:
@@ -59,16 +59,16 @@ def _write_file(wave: np.ndarray, target: Path, sample_rate: int) -> Path:
     return target
 
 
-def mel_pipeline(bundle: ModelBundle, direction: str, options: dict[str, Any]) -> Pipeline:
+def mel_pipeline(bundle: ModelBundle, direction: str, vocoder: str | None = None) -> Pipeline:
     recipe = bundle.recipe
     settings = mel_settings(recipe.features)
-    converter = MelConverter(bundle, direction, recipe_vocoder(recipe, vocoder_spec(recipe, options), bundle.device))
+    converter = MelConverter(bundle, direction, recipe_vocoder(recipe, vocoder_spec(recipe, vocoder), bundle.device))
     return Pipeline(partial(_read_file, sample_rate=settings.sample_rate, min_samples=3 * settings.hop_length),
                     converter, partial(_write_file, sample_rate=settings.sample_rate))
 
 
-def check_world_vocoder(options: dict[str, Any]) -> None:
+def check_world_vocoder(vocoder: str | None) -> None:
     """WORLD models resynthesise with WORLD; any other ``--vocoder`` is a user error."""
-    if options.get("vocoder") not in (None, "", "world"):
+    if vocoder not in (None, "", "world"):
         raise CycleAudioError("this model converts WORLD features and resynthesises with WORLD; "
                               "--vocoder applies to mel models (features.kind: mel)")

@@ -8,6 +8,7 @@ convert.  Aperiodicity is kept at full resolution and passed through conversion 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import warnings
@@ -17,14 +18,24 @@ with warnings.catch_warnings():
     import pyworld
 
 
-@dataclass(frozen=True)
+@dataclass
 class WorldSettings:
+    """Everything that defines WORLD features; the voice recipe's ``features`` section extends it."""
+
     sample_rate: int = 16000
     frame_period: float = 5.0
     envelope_dim: int = 36
-    f0_method: str = "harvest"
+    f0_method: Literal["harvest", "dio"] = "harvest"
     f0_floor: float = 71.0
     f0_ceil: float = 800.0
+
+    def validate(self) -> None:
+        if self.sample_rate < 8000:
+            raise ValueError("sample_rate must be at least 8000")
+        if not 0 < self.f0_floor < self.f0_ceil:
+            raise ValueError("f0_floor must be positive and below f0_ceil")
+        if self.frame_period <= 0 or self.envelope_dim < 2:
+            raise ValueError("frame_period must be positive and envelope_dim at least 2")
 
     @property
     def fft_size(self) -> int:

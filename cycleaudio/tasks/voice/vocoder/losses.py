@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from ....engine.vocoder_nets import Judgement
+from .nets import Judgement
 
 
 def discriminator_loss(real: list[Judgement], fake: list[Judgement]) -> torch.Tensor:

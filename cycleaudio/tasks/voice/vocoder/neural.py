@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ....engine.checkpoint import resolve_checkpoint
-from ....engine.vocoder_nets import VOCODER_GENERATORS
+from ....engine.checkpoint import read_checkpoint
+from ....registry import GENERATORS
 from ....errors import CycleAudioError
 from ..mel import MelSettings
 
@@ -24,19 +24,13 @@ FORMAT = "cycleaudio-vocoder"
 
 def read_vocoder_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> tuple[Path, dict[str, Any]]:
     """(file, state) of a vocoder checkpoint or experiment folder; anything else is a one-line error."""
-    file = resolve_checkpoint(path)
-    try:
-        state = torch.load(file, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or foreign files
-        raise CycleAudioError(f"{file}: not a readable vocoder checkpoint ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CycleAudioError(f"{file}: not a cycleaudio vocoder checkpoint (train one with a task: vocoder recipe)")
-    return file, state
+    return read_checkpoint(path, [FORMAT], "cycleaudio vocoder checkpoint (train one with a task: vocoder recipe)",
+                           map_location)
 
 
 def build_vocoder_generator(spec: dict[str, Any], settings: MelSettings) -> nn.Module:
     """The registered generator, checked to produce exactly one hop of samples per mel frame."""
-    network = VOCODER_GENERATORS.build(spec["name"], spec.get("args") or {}, n_mels=settings.n_mels)
+    network = GENERATORS.build(spec["name"], spec.get("args") or {}, n_mels=settings.n_mels)
     if getattr(network, "hop_length", settings.hop_length) != settings.hop_length:
         raise CycleAudioError(f"vocoder generator upsamples x{network.hop_length}, but features.hop_length is "
                               f"{settings.hop_length}: make the product of upsample_rates equal the hop")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ....config import ComponentConfig
-from ..mel import check_mel_section
+from ....engine.settings import check_loop_settings, check_rate
+from ..mel import MelSettings
 
 
 @dataclass
@@ -19,19 +20,13 @@ class VocoderData:
 
 
 @dataclass
-class VocoderFeatures:
+class VocoderFeatures(MelSettings):
     """Mel settings (must equal those of the converters it will serve) and the training segment length."""
 
-    sample_rate: int = 22050
-    n_fft: int = 1024
-    hop_length: int = 256
-    n_mels: int = 80
-    fmin: float = 0.0
-    fmax: float | None = None
     segment_frames: int = 32
 
     def validate(self) -> None:
-        check_mel_section(self)
+        super().validate()
         if self.segment_frames < 2:
             raise ValueError("features.segment_frames must be at least 2")
 
@@ -57,6 +52,11 @@ class VocoderOptim:
     betas: tuple[float, float] = (0.8, 0.99)
     lr_gamma: float = 0.99999  # per-step exponential decay (0.999 per epoch of HiFi-GAN, at ~100 steps/epoch)
 
+    def validate(self) -> None:
+        check_rate("lr", self.lr)
+        if not 0 < self.lr_gamma <= 1:
+            raise ValueError(f"lr_gamma must be in (0, 1], got {self.lr_gamma}")
+
 
 @dataclass
 class VocoderTrain:
@@ -68,6 +68,9 @@ class VocoderTrain:
     checkpoint_every: int = 5000
     keep_checkpoints: int = 3
     out_dir: str = "exp/vocoder"
+
+    def validate(self) -> None:
+        check_loop_settings(self)
 
 
 @dataclass

@@ -14,18 +14,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ....bundle import pick_device
-from ....engine.checkpoint import save_training_checkpoint
-from ....engine.monitor import TrainingMonitor
-from ....engine.trainer import check_exp_dir, run_steps, write_resolved_recipe
+from ....engine.distributed import DistributedContext
 from ....errors import CycleAudioError
-from ...base import Task
+from ...base import Task, TrainingRun
 from .. import BUILTIN_PREFIX, domain_folder, warn
 from ..audio import read_audio, write_audio
 from ..features import audio_files, default_cache_dir
 from ..mel import MelAnalyzer, MelSettings, extract_mels, mel_settings
 from .data import WaveMelSegments
-from .neural import NeuralVocoder, read_vocoder_checkpoint
+from .neural import NeuralVocoder
 from .settings import VocoderRecipe
 from .training import VocoderTrainer
 
@@ -71,32 +68,11 @@ class VocoderTask(Task):
     name = "vocoder"
     recipe_class = VocoderRecipe
 
-    def train(self, recipe: Any, exp_dir: Path, resume: bool, progress: bool) -> Path:
-        check_exp_dir(exp_dir, resume)
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        device = pick_device(recipe.train.device)
+    def start_training(self, recipe: Any, exp_dir: Path, device: torch.device,
+                       context: DistributedContext) -> TrainingRun:
         settings = mel_settings(recipe.features)
         trainer = VocoderTrainer(recipe, settings, load_segments(recipe, settings, device), device)
-        if resume:
-            trainer.load_state_dict(read_vocoder_checkpoint(exp_dir, map_location=device)[1])
-        write_resolved_recipe(recipe, exp_dir)
-        cfg = recipe.train
-        monitor = TrainingMonitor(exp_dir, cfg.steps, trainer.step, progress)
-        monitor.log_text(f"training vocoder on {device} for {cfg.steps} steps (from step {trainer.step}), "
-                         f"batch {cfg.batch_size}, {len(trainer.data)} recordings")
-
-        def checkpoint() -> Path:
-            return save_training_checkpoint(trainer.state_dict(), exp_dir / "checkpoints", trainer.step, cfg.keep_checkpoints)
-
-        return run_steps(trainer, cfg.steps, cfg, monitor, checkpoint,
-                         lambda: write_copy_synthesis(recipe, trainer, exp_dir, monitor.writer))
-
-    def prepare(self, recipe: Any, exp_dir: Path) -> Any:
-        raise CycleAudioError("a vocoder has one speaker, not two domains: `cycleaudio train` extracts and caches "
-                              "its features")
-
-    def convert(self, bundle: Any, direction: str, source: Path, target: Path, options: dict[str, Any]) -> Any:
-        raise CycleAudioError("a vocoder is not a conversion model; pass it as cycleaudio convert --vocoder")
+        return TrainingRun(trainer, lambda writer: write_copy_synthesis(recipe, trainer, exp_dir, writer))
 
 
 TASK = VocoderTask()

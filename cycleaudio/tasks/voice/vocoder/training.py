@@ -14,9 +14,10 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from .... import __version__
+from ....version import __version__
 from ....config import to_dict
-from ....engine.vocoder_nets import VOCODER_DISCRIMINATORS
+from ....engine.checkpoint import capture_rng, restore_rng
+from ....registry import DISCRIMINATORS
 from ..mel import MelAnalyzer, MelSettings
 from .data import WaveMelSegments
 from .losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss
@@ -26,13 +27,15 @@ from .neural import FORMAT, build_vocoder_generator
 class VocoderTrainer:
     """Owns the networks, optimisers, schedules and random streams of one vocoder training run."""
 
+    checkpoint_format = FORMAT
+
     def __init__(self, recipe: Any, settings: MelSettings, data: WaveMelSegments, device: torch.device) -> None:
         self.recipe, self.settings, self.data, self.device = recipe, settings, data, device
         torch.manual_seed(recipe.seed)
         self.spec = {"name": recipe.model.generator.name, "args": dict(recipe.model.generator.args)}
         self.generator = build_vocoder_generator(self.spec, settings).to(device)
         spec = recipe.model.discriminator
-        self.discriminator = VOCODER_DISCRIMINATORS.build(spec.name, spec.args).to(device)
+        self.discriminator = DISCRIMINATORS.build(spec.name, spec.args).to(device)
         self.analyzer = MelAnalyzer(settings).to(device)
         optim = recipe.optim
         self.opt_g = torch.optim.AdamW(self.generator.parameters(), optim.lr, optim.betas)
@@ -40,7 +43,7 @@ class VocoderTrainer:
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, optim.lr_gamma)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, optim.lr_gamma)
         self.data_rng = torch.Generator().manual_seed(recipe.seed)
-        self.step = 0
+        self.step, self.total_steps = 0, recipe.train.steps
 
     def log_mel(self, wave: torch.Tensor) -> torch.Tensor:
         half = self.settings.n_fft // 2
@@ -93,8 +96,7 @@ class VocoderTrainer:
             "discriminator": self.discriminator.state_dict(),
             "optimizers": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
             "schedulers": {"g": self.sched_g.state_dict(), "d": self.sched_d.state_dict()},
-            "rng": {"data": self.data_rng.get_state(), "torch": torch.get_rng_state(),
-                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            "rng": capture_rng(self.data_rng),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -104,10 +106,7 @@ class VocoderTrainer:
         self.opt_d.load_state_dict(state["optimizers"]["d"])
         self.sched_g.load_state_dict(state["schedulers"]["g"])
         self.sched_d.load_state_dict(state["schedulers"]["d"])
-        self.data_rng.set_state(state["rng"]["data"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if state["rng"]["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        restore_rng(state["rng"], self.data_rng)
         self.step = int(state["step"])
 
     def learning_rates(self) -> dict[str, float]:

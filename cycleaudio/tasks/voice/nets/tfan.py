@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .blocks import _conv
+from ....engine.blocks import conv_nd
 
 
 class TFAN(nn.Module):
@@ -25,7 +25,7 @@ class TFAN(nn.Module):
     def __init__(self, dim: int, channels: int, source_channels: int, hidden: int = 128, layers: int = 3,
                  kernel_size: int = 3) -> None:
         super().__init__()
-        conv = _conv(dim)
+        conv = conv_nd(dim)
         pad = kernel_size // 2
         # the same kernel as blocks.instance_norm (GroupNorm, one group per channel), without its affine:
         # the affine part is what TFAN computes from the source

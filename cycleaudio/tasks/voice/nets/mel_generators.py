@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..registry import GENERATORS
-from .generators import TwoOneTwoDGenerator, _masked
+from ....registry import GENERATORS
+from .world_generators import TwoOneTwoDGenerator, _masked
 from .tfan import TFAN, TFANUpsample
 
 

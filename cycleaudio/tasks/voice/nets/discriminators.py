@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..registry import DISCRIMINATORS
-from .blocks import GatedConv
+from ....registry import DISCRIMINATORS
+from ....engine.blocks import GatedConv
 
 
 @DISCRIMINATORS.register("patchgan_glu")

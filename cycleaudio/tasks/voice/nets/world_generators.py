@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..registry import GENERATORS
-from .blocks import GatedConv, GatedUpsample, ResidualGLU1d, instance_norm
+from ....registry import GENERATORS
+from ....engine.blocks import GatedConv, GatedUpsample, ResidualGLU1d, instance_norm
 
 
 def _masked(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> torch.Tensor:

@@ -19,10 +19,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
-from ..registry import Registry
+from ....registry import DISCRIMINATORS, GENERATORS
 
-VOCODER_GENERATORS: Registry[nn.Module] = Registry("vocoder generator")
-VOCODER_DISCRIMINATORS: Registry[nn.Module] = Registry("vocoder discriminator")
 
 SLOPE = 0.1  # leaky ReLU slope throughout, as in HiFi-GAN
 
@@ -48,7 +46,7 @@ class DilatedResidualBlock(nn.Module):
         return x
 
 
-@VOCODER_GENERATORS.register("hifigan")
+@GENERATORS.register("hifigan")
 class HiFiGANGenerator(nn.Module):
     """(B, n_mels, T) log-mel -> (B, T * prod(upsample_rates)) waveform in [-1, 1]."""
 
@@ -137,7 +135,7 @@ class ScaleDiscriminator(nn.Module):
         return _judge(self.convs, self.post, wave.unsqueeze(1))
 
 
-@VOCODER_DISCRIMINATORS.register("mpd_msd")
+@DISCRIMINATORS.register("mpd_msd")
 class MultiPeriodMultiScaleDiscriminator(nn.Module):
     """HiFi-GAN's two discriminator families side by side; ``forward`` returns every member's judgement."""
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .blocks import instance_norm
-from ..registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+from ...engine.blocks import instance_norm
+from ...registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
 
 def _conv_norm_act(cin: int, cout: int, kernel: int, stride: int = 1, act: nn.Module | None = None) -> nn.Sequential:

@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+from ...registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
 _INITS: dict[str, Callable[[torch.Tensor, float], None]] = {
     "normal": lambda w, gain: nn.init.normal_(w, 0.0, gain),
@@ -92,7 +92,7 @@ class ResnetGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
         init_weights(self, init, init_gain)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
 
@@ -131,7 +131,7 @@ class UnetGenerator(nn.Module):
             layers.append(nn.Dropout(dropout))
         return nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
         h = x
         for down in self.downs:
