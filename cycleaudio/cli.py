@@ -83,6 +83,8 @@ def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...], quiet:
 @click.option("--workers", type=int, default=None, help="Voice: worker processes for analysis (default: all cores).")
 @click.option("--overwrite", is_flag=True, default=None, help="Replace outputs that already exist.")
 @click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
+@click.option("--statistics-only", is_flag=True, default=None,
+              help="Voice: the identity in place of the generator (per-speaker statistics only), a baseline.")
 @click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default 0.5).")
 @click.option("--instrument", type=int, help="Music: General MIDI program of the output track (default 0, piano).")
 @click.option("--render", is_flag=True, default=None, help="Music: also write a WAV preview of every output.")
@@ -111,6 +113,8 @@ def convert(model: Path, direction: str, source: Path, target: Path, device: str
 @click.option("--source", type=click.Path(path_type=Path), help="Unconverted inputs, evaluated as a baseline.")
 @click.option("--task", default=None, help="Task of the files (default: detected from the file types).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the results as JSON here.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="Voice: statistics-only conversions (convert --statistics-only), evaluated as their own row.")
 @click.option("--classifier", type=click.Path(path_type=Path), help="Music/images: domain-classifier checkpoint.")
 @click.option("--cycled", type=click.Path(path_type=Path), help="Music/images: cycled-back files (for transfer strength).")
 @click.option("--inception", type=click.Path(path_type=Path), help="Images: InceptionV3 weights file for FID/KID.")

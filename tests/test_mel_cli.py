@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
 
 from cycleaudio.cli import main
 from cycleaudio.errors import CycleAudioError
-from cycleaudio.tasks.voice.mel_convert import check_world_vocoder
+from cycleaudio.runner import load_bundle
+from cycleaudio.tasks.voice.convert import convert_features, statistics_only
+from cycleaudio.tasks.voice.mel_convert import MEL_KEY, check_world_vocoder
 
 from .voice_data import write_speaker
 
@@ -66,6 +69,20 @@ def test_convert_with_either_vocoder_then_evaluate(setup: dict[str, Path], recip
     assert result.exit_code == 0, result.output
     data = json.loads(report.read_text())
     assert data["task"] == "voice" and data["pairs"] == 2 and data["converted"]["mcd_db"] > 0
+
+
+def test_statistics_only_maps_mel_statistics_and_vocodes(setup: dict[str, Path]) -> None:
+    root, model = setup["root"], setup["vc_mask_male2female_debug"]
+    out = root / "out_statistics_only"
+    result = CliRunner().invoke(main, ["convert", "--model", str(model), "--direction", "a2b", "--statistics-only",
+                                       "--quiet", str(root / "eval_male"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.wav")) == ["s0010.wav", "s0011.wav"]
+    bundle = statistics_only(load_bundle(model, "cpu"))
+    a, b = (({k: np.asarray(v) for k, v in bundle.statistics[d].items() if k.startswith(MEL_KEY)}) for d in "ab")
+    mel = np.random.default_rng(0).normal(size=(12, 16))
+    expected = (mel - a["mel_mean"]) / a["mel_std"] * b["mel_std"] + b["mel_mean"]
+    np.testing.assert_allclose(convert_features(bundle, "a2b", mel, MEL_KEY), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_bad_files_and_wrong_vocoders_are_one_line_errors(setup: dict[str, Path]) -> None:

@@ -11,9 +11,13 @@ import torch
 from click.testing import CliRunner
 
 from cycleaudio.engine.bundle import ModelBundle
-from cycleaudio.runner import load_bundle
+from cycleaudio.errors import CycleAudioError
+from cycleaudio.runner import get_task, load_bundle
 from cycleaudio.cli import main
-from cycleaudio.tasks.voice.convert import convert_envelope
+from cycleaudio.tasks.base import parse_options
+from cycleaudio.tasks.voice.audio import read_audio
+from cycleaudio.tasks.voice.convert import convert_envelope, convert_frames, statistics_only, world_settings
+from cycleaudio.tasks.voice.world import WorldFrames, analyze, synthesize
 
 from .voice_data import write_speaker
 
@@ -95,6 +99,66 @@ def test_direction_uses_the_target_domains_statistics(trained: dict[str, Path]) 
     env = np.random.default_rng(0).normal(size=(10, 16))
     np.testing.assert_allclose(convert_envelope(probe, "a2b", env), (env - 1.0) / 2.0 * 0.5 - 3.0, rtol=1e-5)
     np.testing.assert_allclose(convert_envelope(probe, "b2a", env), (env + 3.0) / 0.5 * 2.0 + 1.0, rtol=1e-5)
+
+
+def test_statistics_only_maps_source_statistics_onto_the_target(trained: dict[str, Path]) -> None:
+    bundle = statistics_only(load_bundle(trained["exp"], "cpu"))
+    a, b = bundle.statistics["a"], bundle.statistics["b"]
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(200, len(a["envelope_mean"])))
+    z = (z - z.mean(axis=0)) / z.std(axis=0)  # exactly zero mean, unit std per dimension
+    envelope = np.asarray(a["envelope_mean"]) + np.asarray(a["envelope_std"]) * z
+    log_f0 = rng.normal(size=150)
+    log_f0 = a["log_f0_mean"] + a["log_f0_std"] * (log_f0 - log_f0.mean()) / log_f0.std()
+    f0 = np.concatenate([np.exp(log_f0), np.zeros(50)])
+    aperiodicity = rng.uniform(size=(200, 9))
+    out = convert_frames(bundle, "a2b", WorldFrames(f0, envelope, aperiodicity))
+    np.testing.assert_allclose(out.envelope.mean(axis=0), np.asarray(b["envelope_mean"]), atol=1e-4)
+    np.testing.assert_allclose(out.envelope.std(axis=0), np.asarray(b["envelope_std"]), rtol=1e-4)
+    voiced = out.f0 > 0
+    assert voiced.sum() == 150
+    np.testing.assert_allclose(np.log(out.f0[voiced]).mean(), b["log_f0_mean"], atol=1e-6)
+    np.testing.assert_array_equal(out.aperiodicity, aperiodicity)
+
+
+def test_convert_statistics_only_then_evaluate_with_baseline(trained: dict[str, Path]) -> None:
+    root, exp = trained["root"], trained["exp"]
+    out, converted = root / "statistics_only", root / "converted_for_baseline"
+    runner = CliRunner()
+    for target, flags in ((out, ["--statistics-only"]), (converted, [])):
+        result = runner.invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", "--quiet", *flags,
+                                      str(root / "eval_male"), str(target)])
+        assert result.exit_code == 0, result.output
+
+    # the CLI output is the identity-generator conversion with the target's statistics
+    bundle = load_bundle(exp, "cpu")
+    settings = world_settings(bundle.recipe)
+    wave = read_audio(root / "eval_male" / "s0010.wav", settings.sample_rate)
+    expected = synthesize(convert_frames(statistics_only(bundle), "a2b", analyze(wave, settings)), settings)
+    written = read_audio(out / "s0010.wav", settings.sample_rate)
+    np.testing.assert_allclose(written, expected * min(1.0, 0.99 / np.max(np.abs(expected))), atol=1e-3)
+    assert not np.allclose(written, read_audio(converted / "s0010.wav", settings.sample_rate), atol=1e-3)
+
+    report = root / "baseline.json"
+    result = runner.invoke(main, ["evaluate", str(converted), str(root / "eval_female"), "--quiet",
+                                  "--source", str(root / "eval_male"), "--baseline", str(out), "--json", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = [line.split()[0] for line in result.output.splitlines()[2:5]]
+    assert rows == ["unconverted", "statistics-only", "converted"]
+    data = json.loads(report.read_text())
+    assert data["statistics_only"]["mcd_db"] > 0 and all("statistics_only" in row for row in data["files"])
+    # the statistics alone move the mean pitch to the target speaker's
+    assert data["statistics_only"]["log_f0_mean_error_cents"] < data["source"]["log_f0_mean_error_cents"] / 3
+
+    missing = runner.invoke(main, ["evaluate", str(converted), str(root / "eval_female"),
+                                   "--baseline", str(root / "nowhere")])
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
+    assert missing.output.count("\n") == 1
+
+
+def test_statistics_only_is_refused_for_music_models() -> None:
+    with pytest.raises(CycleAudioError, match="--statistics-only does not apply to music models"):
+        parse_options(get_task("music").convert_options, {"statistics_only": True}, "music models")
 
 
 def test_user_errors_are_one_line(trained: dict[str, Path], tmp_path: Path) -> None:

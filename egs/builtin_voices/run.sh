@@ -4,8 +4,9 @@
 #   bash egs/builtin_voices/run.sh [--stage N] [--stop_stage N] [--recipe vc_builtin_quick] [--set KEY=VALUE ...]
 #
 # Stages: 0 write the built-in voices (train: non-parallel, eval: parallel), 1 train (male A -> female B),
-#         2 convert the male evaluation sentences, 3 evaluate against the female speaker saying the same
-#         sentences, with the unconverted male speech as the baseline.
+#         2 convert the male evaluation sentences (with the model, and statistics-only: the identity in place
+#         of the generator), 3 evaluate against the female speaker saying the same sentences: the
+#         unconverted male speech, the statistics-only and the model's conversions.
 set -euo pipefail
 
 stage=0; stop_stage=3; recipe=vc_builtin_quick; exp=exp/builtin_voices
@@ -29,9 +30,12 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "stage 2: converting male -> female"
   cycleaudio convert --model "${exp}/model" --direction a2b --overwrite "${data}/eval/male" "${exp}/converted"
+  cycleaudio convert --model "${exp}/model" --direction a2b --overwrite --statistics-only "${data}/eval/male" \
+    "${exp}/statistics_only"
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "stage 3: evaluation against the female speaker"
-  cycleaudio evaluate "${exp}/converted" "${data}/eval/female" --source "${data}/eval/male" --json "${exp}/evaluation.json"
+  cycleaudio evaluate "${exp}/converted" "${data}/eval/female" --source "${data}/eval/male" \
+    --baseline "${exp}/statistics_only" --json "${exp}/evaluation.json"
 fi

@@ -26,7 +26,7 @@ from ...jobs import JobReport
 from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
-from .convert import convert_frames, convert_voice_files, world_settings
+from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
 from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipeline, recipe_vocoder, vocoder_spec
@@ -85,10 +85,19 @@ class VoiceFeatures(WorldSettings, MelSettings):
 @dataclass
 class VoiceConvertOptions(ConvertOptions):
     """``workers``: analysis/synthesis processes (default: all cores); ``vocoder``: mel models only,
-    a vocoder checkpoint or griffin-lim."""
+    a vocoder checkpoint or griffin-lim; ``statistics_only``: the identity in place of the generator
+    (the statistics-only baseline, see :func:`.convert.statistics_only`)."""
 
     workers: int | None = None
     vocoder: str | None = None
+    statistics_only: bool = False
+
+
+@dataclass
+class VoiceEvaluateOptions(EvaluateOptions):
+    """``baseline``: statistics-only conversions of the same inputs, scored as their own row."""
+
+    baseline: str | None = None
 
 
 def cache_dir(recipe: Any) -> Path:
@@ -112,7 +121,7 @@ class VoiceTask(CycleGANTask):
     recipe_class = cyclegan_recipe_class("VoiceRecipe", VoiceData, VoiceFeatures)
     suffixes = AUDIO_SUFFIXES
     convert_options = VoiceConvertOptions
-    evaluate_options = EvaluateOptions
+    evaluate_options = VoiceEvaluateOptions
 
     def __init__(self) -> None:
         self._sample_frames: dict[tuple[str, str], list[tuple[str, Any]]] = {}
@@ -196,14 +205,18 @@ class VoiceTask(CycleGANTask):
     # ------------------------------------------------------------------ conversion and evaluation
     def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path,
                 options: VoiceConvertOptions) -> JobReport:
+        if options.statistics_only:
+            bundle = statistics_only(bundle)
         if bundle.recipe.features.kind == "mel":
             pipeline = mel_pipeline(bundle, direction, options.vocoder)
             return convert_voice_files(bundle, direction, source, target, options, pipeline)
         check_world_vocoder(options.vocoder)
         return convert_voice_files(bundle, direction, source, target, options)
 
-    def evaluate(self, converted: Path, reference: Path, source: Path | None, options: EvaluateOptions) -> dict[str, Any]:
-        return evaluate_voice(converted, reference, source)
+    def evaluate(self, converted: Path, reference: Path, source: Path | None,
+                 options: VoiceEvaluateOptions) -> dict[str, Any]:
+        baseline = Path(options.baseline) if options.baseline else None
+        return evaluate_voice(converted, reference, source, baseline)
 
     def format_evaluation(self, result: dict[str, Any]) -> str:
         return format_voice_evaluation(result)

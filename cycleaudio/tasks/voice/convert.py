@@ -9,6 +9,7 @@ on the device.  Either way, reading of later files overlaps with conversion and 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from torch import nn
 from ...progress import tqdm
 
 from ...config import section_view
@@ -72,6 +74,16 @@ def convert_features(bundle: ModelBundle, direction: str, features: np.ndarray, 
     tensor = torch.from_numpy(x).float().unsqueeze(0).to(bundle.device)
     y = bundle.generator(direction)(tensor)[0, :, :frames].float().cpu().numpy()
     return denormalise(y.astype(np.float64), stats[target], key)
+
+
+def statistics_only(bundle: ModelBundle) -> ModelBundle:
+    """``bundle`` with the identity in place of both generators.
+
+    Converting with it keeps everything that does not need the learned mapping (source statistics out,
+    target statistics in, the log-Gaussian F0 transform, the vocoder), so its results are the baseline
+    that shows what the generator adds on top of matching per-speaker statistics.
+    """
+    return dataclasses.replace(bundle, g_ab=nn.Identity(), g_ba=nn.Identity())
 
 
 def convert_envelope(bundle: ModelBundle, direction: str, envelope: np.ndarray) -> np.ndarray:

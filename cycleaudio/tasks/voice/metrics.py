@@ -80,42 +80,58 @@ def _mean(rows: list[PairScores]) -> dict[str, float]:
     return {k: float(np.nanmean([getattr(r, k) for r in rows])) for k in keys}
 
 
-def evaluate_voice(converted: Path, reference: Path, source: Path | None) -> dict:
+def _inputs_of(folder: Path, reference: Path, names: set[str]) -> dict[str, Path]:
+    """The files of ``folder`` (unconverted or baseline inputs) by stem; one missing for a converted
+    file is an error, so every row of the table averages over the same pairs."""
+    if not folder.exists():
+        raise CycleAudioError(f"{folder}: no such file or folder")
+    found = {c.stem: c for c, _ in match_by_name(folder, reference)}
+    missing = sorted(names - set(found))
+    if missing:
+        raise CycleAudioError(f"{folder}: no file for {', '.join(missing[:5])}")
+    return found
+
+
+def evaluate_voice(converted: Path, reference: Path, source: Path | None, baseline: Path | None = None) -> dict:
+    """Scores of ``converted`` against ``reference``, and as rows of their own the unconverted
+    ``source`` files and the ``baseline`` (statistics-only) conversions of the same inputs."""
     pairs = match_by_name(converted, reference)
     sample_rate = int(librosa.get_samplerate(str(pairs[0][1])))
-    sources = {c.stem: c for c, _ in match_by_name(source, reference)} if source else {}
-    if source and set(sources) != {c.stem for c, _ in pairs}:
-        missing = sorted({c.stem for c, _ in pairs} - set(sources))
-        if missing:
-            raise CycleAudioError(f"{source}: no source file for {', '.join(missing[:5])}")
+    names = {c.stem for c, _ in pairs}
+    others = {label: _inputs_of(folder, reference, names)
+              for label, folder in (("source", source), ("statistics_only", baseline)) if folder}
     files, failed = [], []
     for conv, ref in pairs:
         try:
             row = {"name": conv.stem, "converted": score_pair(conv, ref, sample_rate).__dict__}
-            if sources:
-                row["source"] = score_pair(sources[conv.stem], ref, sample_rate).__dict__
+            for label, inputs in others.items():
+                row[label] = score_pair(inputs[conv.stem], ref, sample_rate).__dict__
         except InputFileError as exc:
             failed.append({"file": str(exc.path), "reason": exc.reason})
             continue
         files.append(row)
     if not files:
         raise CycleAudioError(f"{converted}: no pair could be evaluated ({failed[0]['reason'] if failed else ''})")
-    conv_rows = [PairScores(**r["converted"]) for r in files]
     result = {"task": "voice", "cepstrum": CEPSTRUM, "sample_rate": sample_rate, "pairs": len(files),
-              "converted": _mean(conv_rows), "files": files, "failed": failed}
-    if sources:
-        result["source"] = _mean([PairScores(**r["source"]) for r in files])
+              "converted": _mean([PairScores(**r["converted"]) for r in files]), "files": files, "failed": failed}
+    for label in others:
+        result[label] = _mean([PairScores(**r[label]) for r in files])
     return result
+
+
+#: (JSON key, row label) of the table, baselines first
+ROWS = (("source", "unconverted"), ("statistics_only", "statistics-only"), ("converted", "converted"))
 
 
 def format_voice_evaluation(result: dict) -> str:
     columns = [("mcd_db", "MCD [dB]"), ("f0_rmse_hz", "F0 RMSE [Hz]"), ("log_f0_rmse_cents", "logF0 RMSE [cent]"),
                ("log_f0_corr", "logF0 corr"), ("log_f0_mean_error_cents", "logF0 mean err [cent]")]
+    width = max(len(label) for _, label in ROWS) + 1
     lines = [f"{result['pairs']} pairs; cepstrum: {result['cepstrum']}",
-             f"{'':<10}" + "".join(f"{title:>22}" for _, title in columns)]
-    for label in ("source", "converted"):
-        if label in result:
-            lines.append(f"{label:<10}" + "".join(f"{result[label][key]:>22.3f}" for key, _ in columns))
+             f"{'':<{width}}" + "".join(f"{title:>22}" for _, title in columns)]
+    for key, label in ROWS:
+        if key in result:
+            lines.append(f"{label:<{width}}" + "".join(f"{result[key][column]:>22.3f}" for column, _ in columns))
     for item in result.get("failed", []):
         lines.append(f"failed: {item['file']}: {item['reason']}")
     return "\n".join(lines)
