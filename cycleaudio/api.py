@@ -87,22 +87,24 @@ class Evaluation(dict):
     """An :func:`evaluate` result: a plain dict (JSON, existing code) that Jupyter shows as tables."""
 
     def _repr_html_(self) -> str:
-        scalars = {k: v for k, v in self.items() if not isinstance(v, (dict, list))}
+        scalars = {k: v for k, v in self.items() if not isinstance(v, dict)}
         sections = {k: v for k, v in self.items() if isinstance(v, dict)}
-        html = ["<table>"] + [f"<tr><th>{k}</th><td>{_cell(v)}</td></tr>" for k, v in scalars.items()] + ["</table>"]
-        if sections:
+        html = ["<table>", *(f"<tr><th>{_cell(k)}</th><td>{_cell(v)}</td></tr>" for k, v in scalars.items()),
+                "</table>"]
+        if sections:  # one row per metric, one column per section (source, converted, ...)
             metrics = list(dict.fromkeys(m for section in sections.values() for m in section))
-            html.append("<table><tr><th></th>" + "".join(f"<th>{name}</th>" for name in sections) + "</tr>")
-            html += ["<tr><th>" + metric + "</th>" + "".join(f"<td>{_cell(s.get(metric, ''))}</td>"
-                                                               for s in sections.values()) + "</tr>"
-                     for metric in metrics]
+            html.append("<table><tr><th></th>" + "".join(f"<th>{_cell(n)}</th>" for n in sections) + "</tr>")
+            html += [f"<tr><th>{_cell(m)}</th>" + "".join(f"<td>{_cell(s.get(m, ''))}</td>" for s in sections.values())
+                     + "</tr>" for m in metrics]
             html.append("</table>")
         return "".join(html)
 
 
 def _cell(value: Any) -> str:
-    text = f"{value:.4g}" if isinstance(value, float) else json.dumps(plain(value)) if isinstance(value, (dict, list)) else str(value)
-    return html_escape(text)
+    """One table cell: floats to 4 significant digits, nested values as JSON, escaped for HTML."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html_escape(json.dumps(plain(value)) if isinstance(value, (dict, list)) else str(value))
 
 
 def evaluate(converted: str | Path, reference: str | Path, source: str | Path | None = None,

@@ -31,8 +31,8 @@ from .engine.checkpoint import (
 )
 from .engine.cyclegan import build_generators
 from .engine.device import pick_device
-from .engine.export import SAFETENSORS_SUFFIX, export_onnx, read_safetensors, write_safetensors
 from .engine.distributed import init_distributed, shutdown_distributed
+from .engine.export import SAFETENSORS_SUFFIX, export_onnx, read_safetensors, write_safetensors
 from .engine.monitor import TrainingMonitor
 from .engine.trainer import run_steps
 from .errors import CycleAudioError, RecipeError

@@ -33,9 +33,9 @@ TINY_MUSIC = ["model.generator.args.channels=4", "model.generator.args.n_blocks=
 
 def _voice_statistics(dim: int) -> dict[str, Any]:
     def speaker(log_f0: float) -> dict[str, Any]:
-        return {"envelope_mean": torch.zeros(dim), "envelope_std": torch.ones(dim),
-                "log_f0_mean": log_f0, "log_f0_std": 0.2, "files": 1}
-    return {"a": speaker(4.8), "b": speaker(5.4), "features": {"kind": "world", "sample_rate": 16000}}
+        return {"envelope_mean": torch.zeros(dim), "envelope_std": torch.ones(dim), "mel_mean": torch.full((dim,), -4.0),
+                "mel_std": torch.ones(dim), "log_f0_mean": log_f0, "log_f0_std": 0.2, "files": 1}
+    return {"a": speaker(4.8), "b": speaker(5.4)}
 
 
 def write_model(path: Path, recipe_name: str, overrides: list[str] = ()) -> Path:
@@ -54,7 +54,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("models")
     return {"voice": write_model(root / "voice.pt", "vc_male2female_debug"),
             "music": write_model(root / "music.pt", "music_classical2pop_debug", TINY_MUSIC),
-            "image": write_model(root / "image.pt", "image_debug")}
+            "image": write_model(root / "image.pt", "image_debug"),
+            "mel": write_model(root / "mel.pt", "vc_mask_male2female_debug")}
 
 
 def _invoke(*args: str) -> str:
@@ -64,13 +65,15 @@ def _invoke(*args: str) -> str:
 
 
 # ---------------------------------------------------------------------------- notebook API
-def test_voice_converter_resamples_and_converts_arrays(models: dict[str, Path]) -> None:
-    converter = cycleaudio.load(models["voice"], device="cpu")
+@pytest.mark.parametrize("kind", ["voice", "mel"])
+def test_voice_converter_resamples_and_converts_arrays(models: dict[str, Path], kind: str) -> None:
+    converter = cycleaudio.load(models[kind], device="cpu")
     rate = 22050
     t = np.arange(int(0.4 * rate)) / rate
     wave = sum(0.2 / k * np.sin(2 * np.pi * 120 * k * t) for k in range(1, 6))
     out, out_rate = converter.convert(np.stack([wave, wave], axis=1), rate, direction="a2b")
-    assert out_rate == 16000 and abs(len(out) - 0.4 * 16000) < 200 and np.all(np.isfinite(out))
+    model_rate = converter.sample_rate
+    assert out_rate == model_rate and abs(len(out) - 0.4 * model_rate) < 0.02 * model_rate and np.all(np.isfinite(out))
     with pytest.raises(CycleAudioError, match="too short"):
         converter.convert(wave[:10], rate)
     with pytest.raises(CycleAudioError, match="direction"):

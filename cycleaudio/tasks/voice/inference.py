@@ -6,6 +6,8 @@ generator, F0 transform, synthesis) or the mel path (log-mel, generator, the rec
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from ...engine.bundle import ModelBundle
@@ -13,6 +15,7 @@ from ...errors import CycleAudioError
 from .audio import resample
 from .convert import convert_frames, world_settings
 from .mel_convert import MelConverter, recipe_vocoder, vocoder_spec
+from .vocoder import Vocoder
 from .world import analyze, synthesize
 
 TOO_SHORT = "wave too short to convert (fewer than 4 frames)"  # the limits of file conversion
@@ -24,17 +27,19 @@ class VoiceConverter:
     def __init__(self, bundle: ModelBundle) -> None:
         self.bundle = bundle
         self.sample_rate = int(bundle.recipe.features.sample_rate)
-        self._mel: dict[str, MelConverter] = {}  # per direction; the vocoder is loaded once
+        self._mel: dict[str, MelConverter] = {}  # per direction
 
     def __repr__(self) -> str:
         return f"VoiceConverter({self.bundle.recipe.features.kind}, {self.sample_rate} Hz, step {self.bundle.step})"
 
+    @cached_property
+    def _vocoder(self) -> Vocoder:
+        """The recipe's vocoder (mel models), loaded on first use and shared by both directions."""
+        return recipe_vocoder(self.bundle.recipe, vocoder_spec(self.bundle.recipe), self.bundle.device)
+
     def _mel_converter(self, direction: str) -> MelConverter:
         if direction not in self._mel:
-            recipe = self.bundle.recipe
-            vocoder = (next(iter(self._mel.values())).vocoder if self._mel
-                       else recipe_vocoder(recipe, vocoder_spec(recipe), self.bundle.device))
-            self._mel[direction] = MelConverter(self.bundle, direction, vocoder)
+            self._mel[direction] = MelConverter(self.bundle, direction, self._vocoder)
         return self._mel[direction]
 
     def convert(self, wave: np.ndarray, sample_rate: int, direction: str = "a2b") -> tuple[np.ndarray, int]:
