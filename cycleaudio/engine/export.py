@@ -23,7 +23,8 @@ from torch import nn
 from ..errors import CycleAudioError
 
 SAFETENSORS_SUFFIX = ".safetensors"
-#: the newest opset the installed TorchScript-based exporter writes for every generator family
+#: an opset the TorchScript-based exporter (``dynamo=False``: it needs no onnxscript) writes for every
+#: generator family and onnxruntime 1.17+ runs
 ONNX_OPSET = 17
 GENERATOR_KEYS = ("g_ab", "g_ba")
 
@@ -37,6 +38,7 @@ def optional_module(name: str) -> ModuleType:
 
 
 def sidecar_path(weights: Path) -> Path:
+    """``model.safetensors`` -> ``model.json``: the metadata safetensors cannot hold."""
     return weights.with_suffix(".json")
 
 
