@@ -10,7 +10,7 @@ from typing import Any
 
 from .version import __version__
 
-_API = ("train", "convert", "evaluate", "preprocess", "export")
+_API = ("train", "convert", "evaluate", "preprocess", "export", "load")
 
 __all__ = ["__version__", *_API]
 

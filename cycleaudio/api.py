@@ -1,17 +1,19 @@
 """The library entry points behind every CLI command, usable from notebooks and tests.
 
 ``train``, ``preprocess``, ``convert``, ``evaluate``, ``export`` mirror the CLI commands one to one;
-every error a user can cause is a :class:`~cycleaudio.errors.CycleAudioError` with a one-line message.
+``load`` gives a converter of in-memory inputs for notebooks; every error a user can cause is a :class:`~cycleaudio.errors.CycleAudioError` with a one-line message.
 """
 
 from __future__ import annotations
 
 import json
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
 from . import runner
 from .engine.bundle import check_direction
+from .engine.export import plain
 from .errors import CycleAudioError
 from .tasks.base import parse_options
 
@@ -43,12 +45,6 @@ def preprocess(recipe: Any, out: str | Path | None = None, overrides: tuple[str,
     exp_dir = _exp_dir(recipe, out)
     exp_dir.mkdir(parents=True, exist_ok=True)
     data = prepare(recipe, exp_dir)
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value.tolist() if hasattr(value, "tolist") else value
-
     summary = {"items_a": len(data.domain_a), "items_b": len(data.domain_b), "statistics": plain(data.statistics)}
     path = exp_dir / "statistics.json"
     path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -69,6 +65,13 @@ def convert(model: str | Path, direction: str, source: str | Path, target: str |
     return task.convert(bundle, direction, Path(source), Path(target), typed)
 
 
+def load(model: str | Path, device: str = "auto", checkpoint: str = "latest") -> Any:
+    """The model's task's converter of in-memory inputs, on ``device`` (voice: ``convert(wave, rate)``,
+    music: ``transfer(midi)``, images: ``translate(image)``), so a notebook needs no files."""
+    bundle = runner.load_bundle(model, device, checkpoint)
+    return runner.get_task(bundle.recipe.task).converter(bundle)
+
+
 def detect_task(folder: Path) -> str:
     """The task whose file types ``folder`` (or file) holds, for ``evaluate`` without ``task``."""
     files = [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
@@ -80,16 +83,41 @@ def detect_task(folder: Path) -> str:
     raise CycleAudioError(f"{folder}: no files of a known kind to evaluate")
 
 
+class Evaluation(dict):
+    """An :func:`evaluate` result: a plain dict (JSON, existing code) that Jupyter shows as tables."""
+
+    def _repr_html_(self) -> str:
+        scalars = {k: v for k, v in self.items() if not isinstance(v, dict)}
+        sections = {k: v for k, v in self.items() if isinstance(v, dict)}
+        html = ["<table>", *(f"<tr><th>{_cell(k)}</th><td>{_cell(v)}</td></tr>" for k, v in scalars.items()),
+                "</table>"]
+        if sections:  # one row per metric, one column per section (source, converted, ...)
+            metrics = list(dict.fromkeys(m for section in sections.values() for m in section))
+            html.append("<table><tr><th></th>" + "".join(f"<th>{_cell(n)}</th>" for n in sections) + "</tr>")
+            html += [f"<tr><th>{_cell(m)}</th>" + "".join(f"<td>{_cell(s.get(m, ''))}</td>" for s in sections.values())
+                     + "</tr>" for m in metrics]
+            html.append("</table>")
+        return "".join(html)
+
+
+def _cell(value: Any) -> str:
+    """One table cell: floats to 4 significant digits, nested values as JSON, escaped for HTML."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html_escape(json.dumps(plain(value)) if isinstance(value, (dict, list)) else str(value))
+
+
 def evaluate(converted: str | Path, reference: str | Path, source: str | Path | None = None,
-             task: str | None = None, **options: Any) -> dict[str, Any]:
-    """Objective metrics of converted files against references (and the unconverted source)."""
+             task: str | None = None, **options: Any) -> Evaluation:
+    """Objective metrics of converted files against references (and the unconverted source); a dict
+    that renders as tables in Jupyter."""
     converted, reference = Path(converted), Path(reference)
     for path in (converted, reference, *([Path(source)] if source else [])):
         if not path.exists():
             raise CycleAudioError(f"{path}: no such file or folder")
     impl = runner.get_task(task or detect_task(converted))
     typed = parse_options(impl.evaluate_options, options, f"{impl.name} evaluation")
-    return impl.evaluate(converted, reference, Path(source) if source else None, typed)
+    return Evaluation(impl.evaluate(converted, reference, Path(source) if source else None, typed))
 
 
 def format_evaluation(result: dict[str, Any]) -> str:
@@ -97,9 +125,10 @@ def format_evaluation(result: dict[str, Any]) -> str:
     return runner.get_task(result["task"]).format_evaluation(result)
 
 
-def export(model: str | Path, out: str | Path) -> Path:
-    """An inference-only file (generators + recipe + statistics) from a checkpoint or experiment folder."""
-    return runner.export_torch(model, Path(out))
+def export(model: str | Path, out: str | Path, format: str = "torch") -> runner.ExportReport:
+    """An inference-only model from a checkpoint, experiment folder or export: ``torch``, ``safetensors``
+    (weights + JSON sidecar) or ``onnx`` (one file per generator, checked against torch)."""
+    return runner.export(model, Path(out), format)
 
 
 def write_builtin_data(task: str, out: str | Path) -> Path:

@@ -149,12 +149,15 @@ def recipes() -> None:
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("out", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["torch", "safetensors", "onnx"]), default="torch",
+              show_default=True, help="torch: one file; safetensors: weights + JSON sidecar; "
+                                      "onnx: OUT_a2b.onnx and OUT_b2a.onnx (or a2b.onnx, b2a.onnx in a folder OUT).")
 @user_errors
-def export(model: Path, out: Path) -> None:
-    """Write an inference-only file (generators + recipe + statistics) from MODEL."""
+def export(model: Path, out: Path, fmt: str) -> None:
+    """Write an inference-only model (generators + recipe + statistics) from MODEL."""
     from . import api
 
-    click.echo(f"written: {api.export(model, out)}")
+    click.echo(api.export(model, out, fmt).summary())
 
 
 @main.command("builtin-data")

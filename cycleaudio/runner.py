@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import subprocess
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,6 @@ from .engine.checkpoint import (
     BEST_FILE,
     EXPORT_FORMAT,
     GENERATOR_FORMATS,
-    load_checkpoint,
     read_checkpoint,
     save_training_checkpoint,
     step_checkpoints,
@@ -32,6 +32,7 @@ from .engine.checkpoint import (
 from .engine.cyclegan import build_generators
 from .engine.device import pick_device
 from .engine.distributed import init_distributed, shutdown_distributed
+from .engine.export import SAFETENSORS_SUFFIX, export_onnx, read_safetensors, write_safetensors
 from .engine.monitor import TrainingMonitor
 from .engine.trainer import run_steps
 from .errors import CycleAudioError, RecipeError
@@ -219,9 +220,19 @@ def model_file(path: Path | str, which: str = "latest") -> Path:
     return path
 
 
+def read_model(path: Path | str, which: str = "latest") -> tuple[Path, dict[str, Any]]:
+    """(file, state) of an experiment folder, training checkpoint, torch export or safetensors export."""
+    file = model_file(path, which)
+    if file.suffix == SAFETENSORS_SUFFIX:
+        if not file.is_file():
+            raise CycleAudioError(f"{file}: no such file")
+        return file, read_safetensors(file)
+    return read_checkpoint(file, GENERATOR_FORMATS, "cycleaudio model checkpoint")
+
+
 def load_bundle(path: Path | str, device: str = "auto", which: str = "latest") -> ModelBundle:
     """Generators for inference from an experiment folder, training checkpoint or export file."""
-    file, state = read_checkpoint(model_file(path, which), GENERATOR_FORMATS, "cycleaudio model checkpoint")
+    file, state = read_model(path, which)
     recipe = resolve_recipe(state["recipe"], str(file))
     g_ab, g_ba = build_generators(recipe.model)
     try:
@@ -236,12 +247,57 @@ def load_bundle(path: Path | str, device: str = "auto", which: str = "latest") -
     return ModelBundle(recipe, g_ab, g_ba, state.get("statistics", {}), target, file, int(state.get("step", 0)))
 
 
-def export_torch(path: Path | str, out: Path) -> Path:
-    """An inference-only file: generator weights, recipe, statistics, step and version."""
-    state = load_checkpoint(path)
-    if out.exists():
-        raise CycleAudioError(f"{out}: already exists; not overwriting")
-    write_atomically({"format": EXPORT_FORMAT, "version": __version__, "recipe": state["recipe"],
-                      "statistics": state.get("statistics", {}), "generators": state["generators"],
-                      "step": int(state.get("step", 0))}, out)
-    return out
+EXPORT_FORMATS = ("torch", "safetensors", "onnx")
+
+
+@dataclass
+class ExportReport:
+    """The files an export wrote and, for ONNX, the largest |onnxruntime - torch| per direction."""
+
+    files: list[Path]
+    max_abs_diff: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"written: {path}" for path in self.files]
+        lines += [f"{direction}: max abs difference onnxruntime vs torch {diff:.3g}"
+                  for direction, diff in self.max_abs_diff.items()]
+        return "\n".join(lines)
+
+
+def _refuse_existing(*paths: Path) -> None:
+    for path in paths:
+        if path.exists():
+            raise CycleAudioError(f"{path}: already exists; not overwriting")
+
+
+def export(path: Path | str, out: Path, fmt: str = "torch") -> ExportReport:
+    """An inference-only model: ``torch`` (one file: generators, recipe, statistics, step, version),
+    ``safetensors`` (weights + JSON sidecar) or ``onnx`` (one generator per file, ``OUT_a2b.onnx`` and
+    ``OUT_b2a.onnx``, or inside OUT when it is a folder)."""
+    if fmt not in EXPORT_FORMATS:
+        raise CycleAudioError(f"export format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    if fmt == "onnx":
+        return _export_onnx(path, out)
+    state = read_model(path)[1]
+    export_state = {"format": EXPORT_FORMAT, "version": __version__, "recipe": state["recipe"],
+                    "statistics": state.get("statistics", {}), "generators": state["generators"],
+                    "step": int(state.get("step", 0))}
+    if fmt == "torch":
+        _refuse_existing(out)
+        write_atomically(export_state, out)
+        return ExportReport([out])
+    out = out if out.suffix == SAFETENSORS_SUFFIX else out.with_name(out.name + SAFETENSORS_SUFFIX)
+    _refuse_existing(out, out.with_suffix(".json"))
+    return ExportReport(write_safetensors(export_state, out))
+
+
+def _export_onnx(path: Path | str, out: Path) -> ExportReport:
+    bundle = load_bundle(path, "cpu")
+    inputs = get_task(bundle.recipe.task).onnx_inputs(bundle.recipe)
+    stem = out.with_suffix("") if out.suffix == ".onnx" else out
+    targets = {d: (out / f"{d}.onnx" if out.is_dir() else stem.with_name(f"{stem.name}_{d}.onnx"))
+               for d in ("a2b", "b2a")}
+    _refuse_existing(*targets.values())
+    diffs = {d: export_onnx(bundle.generator(d), inputs.example, inputs.check, inputs.dynamic_axes, target)
+             for d, target in targets.items()}
+    return ExportReport(list(targets.values()), diffs)

@@ -57,6 +57,16 @@ def parse_options(cls: type, given: dict[str, Any], what: str) -> Any:
 
 
 @dataclass
+class OnnxInputs:
+    """How to export a task's generator to ONNX: a traced ``example``, a ``check`` input of another size
+    (compared against torch after export) and the input axes left dynamic (index -> name)."""
+
+    example: torch.Tensor
+    check: torch.Tensor
+    dynamic_axes: dict[int, str]
+
+
+@dataclass
 class TrainingRun:
     """A training the runner can drive: the trainer, plus what the task does at sample points
     (``samples(writer)``) and once at the end (``finish()``, returning the file to report, if not the
@@ -117,6 +127,10 @@ class Task:
     def write_builtin_data(self, out: Path) -> Path:
         raise CycleAudioError(f"task {self.name!r} has no built-in data")
 
+    def converter(self, bundle: ModelBundle) -> Any:
+        """An object converting in-memory inputs (arrays, MIDI, images) with ``bundle``, for notebooks."""
+        raise CycleAudioError(f"a {self.name} model has no in-memory converter")
+
 
 class CycleGANTask(Task):
     """A task trained as a CycleGAN between two domains: it prepares the data, the engine trains."""
@@ -129,6 +143,10 @@ class CycleGANTask(Task):
 
     def write_samples(self, recipe: Any, bundle: ModelBundle, step: int, exp_dir: Path, writer: Any) -> None:
         """Convert a few examples during training into ``exp_dir/samples`` and TensorBoard."""
+
+    def onnx_inputs(self, recipe: Any) -> OnnxInputs:
+        """The generator inputs an ONNX export traces and checks; only the task knows their layout."""
+        raise CycleAudioError(f"{self.name} models cannot be exported to ONNX")
 
     def start_training(self, recipe: Any, exp_dir: Path, device: torch.device,
                        context: DistributedContext) -> TrainingRun:

@@ -16,12 +16,13 @@ import torch
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError
 from ...jobs import JobReport
-from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, cyclegan_recipe_class
+from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the image networks)
 from .convert import convert_images
 from .dataset import ImageCrops, center_crop, load_folder, resize_square
 from .evaluate import evaluate_images, format_image_evaluation
 from .grid import grid_row, grid_rows
+from .inference import ImageTranslator
 from .io import SUFFIXES, to_uint8, to_unit, write_rgb
 from .synthetic import synthetic_domain, write_builtin_images
 
@@ -156,6 +157,16 @@ class ImageTask(CycleGANTask):
     def convert(self, bundle: Any, direction: str, source: Path, target: Path,
                 options: ImageConvertOptions) -> JobReport:
         return convert_images(bundle, direction, source, target, options)
+
+    def converter(self, bundle: Any) -> ImageTranslator:
+        return ImageTranslator(bundle)
+
+    def onnx_inputs(self, recipe: Any) -> OnnxInputs:
+        """(batch, 3, height, width) in [-1, 1]; height and width dynamic.  Sizes must be multiples of
+        the generator's ``size_multiple``: multiples of the training crop are, for every generator."""
+        crop = int(recipe.features.crop_size)
+        return OnnxInputs(torch.rand(1, 3, crop, crop) * 2 - 1, torch.rand(2, 3, 2 * crop, 3 * crop) * 2 - 1,
+                          {0: "batch", 2: "height", 3: "width"})
 
     def evaluate(self, converted: Path, reference: Path, source: Path | None,
                  options: ImageEvaluateOptions) -> dict[str, Any]:

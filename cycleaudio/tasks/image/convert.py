@@ -35,7 +35,7 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tupl
 
 
 @torch.no_grad()
-def _translate(generator: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+def translate_batch(generator: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Run a generator on [-1, 1] images of any size, padding to its ``size_multiple``."""
     padded, (height, width) = _pad_to_multiple(images, int(getattr(generator, "size_multiple", 1)))
     return generator(padded)[..., :height, :width]
@@ -64,8 +64,8 @@ def convert_images(bundle: Any, direction: str, source: Path, target: Path, opti
         if not batch:
             return
         images = to_unit(torch.stack([image for _, image in batch])).to(bundle.device)
-        outputs = _translate(forward, images)
-        cycled = _translate(backward, outputs) if want_grid else None
+        outputs = translate_batch(forward, images)
+        cycled = translate_batch(backward, outputs) if want_grid else None
         for i, (job, image) in enumerate(batch):
             output = to_uint8(outputs[i])
             write_rgb(output, job.target)

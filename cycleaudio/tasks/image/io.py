@@ -50,7 +50,7 @@ def read_rgb(path: Path | str, size: tuple[int, int] | None = None) -> torch.Ten
                 image = ImageOps.exif_transpose(image)
                 if image.width == 0 or image.height == 0:
                     raise InputFileError(path, "image has zero pixels")
-                rgb = to_rgb(image)
+                rgb = to_rgb(image)  # inside the guard: converting decodes the pixels of lazy formats
     except InputFileError:
         raise
     except UnidentifiedImageError:
@@ -62,6 +62,12 @@ def read_rgb(path: Path | str, size: tuple[int, int] | None = None) -> torch.Ten
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputFileError(path, f"cannot decode image ({reason})") from None
+    return image_tensor(rgb, size)
+
+
+def image_tensor(image: Image.Image, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """A decoded image (any mode) as a (3, H, W) uint8 tensor, optionally resized (bicubic) to ``size`` = (w, h)."""
+    rgb = to_rgb(image)
     if size is not None and rgb.size != size:
         rgb = rgb.resize(size, Image.Resampling.BICUBIC)
     return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()

@@ -17,11 +17,12 @@ from ...engine.data import UnionSource
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import JobReport, plan_jobs
-from ..base import CycleGANTask, cyclegan_recipe_class
+from ..base import CycleGANTask, OnnxInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the music networks)
 from .corpus import SUFFIXES, PhraseSource
 from .domains import cache_folder, domain_files, domain_statistics, load_domain
 from .evaluation import evaluate_music, format_music
+from .inference import MusicTransfer
 from .roll import phrase_grid_times, roll_to_midi
 from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures
 from .synthetic import write_builtin
@@ -118,6 +119,18 @@ class MusicTask(CycleGANTask):
         report.metrics = {"files": float(len(report.written)), "empty_outputs": float(empty),
                           "seconds": time.perf_counter() - started}
         return report
+
+    def converter(self, bundle: Any) -> MusicTransfer:
+        return MusicTransfer(bundle)
+
+    def onnx_inputs(self, recipe: Any) -> OnnxInputs:
+        """(batch, channels, steps, pitches) phrases in [0, 1]; steps dynamic (a multiple of 4, the
+        generator's two stride-2 stages), pitches fixed by the recipe."""
+        features = recipe.features
+        channels = 2 if features.velocity else 1
+        example = torch.rand(1, channels, features.phrase_steps, features.pitches)
+        check = torch.rand(2, channels, features.phrase_steps // 2 + 4, features.pitches)
+        return OnnxInputs(example, check, {0: "batch", 2: "steps"})
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, converted: Path, reference: Path, source: Path | None,

@@ -83,14 +83,21 @@ def render_wav(midi: pretty_midi.PrettyMIDI, target: Path) -> Path:
     return wav
 
 
-def convert_file(generator: nn.Module, source: Path, target: Path, settings: RollSettings, phrase_steps: int,
-                 device: torch.device, options: Any) -> bool:
-    """Transfer one MIDI file into ``target``; returns False when the result has no notes (still written)."""
-    midi = read_midi(source)
+def transfer_midi(generator: nn.Module, midi: pretty_midi.PrettyMIDI, settings: RollSettings, phrase_steps: int,
+                  device: torch.device, options: Any, source: Path | str = "<midi>"
+                  ) -> tuple[pretty_midi.PrettyMIDI, bool]:
+    """(transferred song, whether it has notes) on ``midi``'s own grid, tempo map and time signatures."""
     song = midi_to_roll(midi, settings, source)
     roll = transfer_song(generator, song, phrase_steps, options.threshold, device)
     out = roll_to_midi(roll, song.times, settings, template=midi, program=options.instrument)
+    return out, bool(roll[0].any())
+
+
+def convert_file(generator: nn.Module, source: Path, target: Path, settings: RollSettings, phrase_steps: int,
+                 device: torch.device, options: Any) -> bool:
+    """Transfer one MIDI file into ``target``; returns False when the result has no notes (still written)."""
+    out, sounding = transfer_midi(generator, read_midi(source), settings, phrase_steps, device, options, source)
     write_midi(out, target)
     if options.render:
         render_wav(out, target)
-    return bool(roll[0].any())
+    return sounding

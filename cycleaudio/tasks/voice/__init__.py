@@ -23,11 +23,12 @@ from ...engine.device import pick_device
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, RecipeError
 from ...jobs import JobReport
-from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, cyclegan_recipe_class
+from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
+from .inference import VoiceConverter
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
 from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipeline, recipe_vocoder, vocoder_spec
 from .metrics import evaluate_voice, format_voice_evaluation
@@ -212,6 +213,15 @@ class VoiceTask(CycleGANTask):
             return convert_voice_files(bundle, direction, source, target, options, pipeline)
         check_world_vocoder(options.vocoder)
         return convert_voice_files(bundle, direction, source, target, options)
+
+    def converter(self, bundle: ModelBundle) -> VoiceConverter:
+        return VoiceConverter(bundle)
+
+    def onnx_inputs(self, recipe: Any) -> OnnxInputs:
+        """(batch, feature_dim, frames) normalised features; frames dynamic (a multiple of 4 for WORLD
+        generators, which :func:`.convert.convert_features` pads to)."""
+        dim = recipe.features.dim
+        return OnnxInputs(torch.randn(1, dim, 64), torch.randn(2, dim, 40), {0: "batch", 2: "frames"})
 
     def evaluate(self, converted: Path, reference: Path, source: Path | None,
                  options: VoiceEvaluateOptions) -> dict[str, Any]:

@@ -18,6 +18,13 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 SILENCE_PEAK = 1e-4  # below -80 dBFS peak a recording holds nothing to convert
 
 
+def resample(mono: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
+    """``mono`` at ``rate`` Hz -> at ``sample_rate`` Hz (the one resampler files and arrays both go through)."""
+    if rate == sample_rate:
+        return mono
+    return librosa.resample(mono, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
+
+
 def read_audio(path: Path, sample_rate: int, min_seconds: float = 0.0) -> np.ndarray:
     """Mono float64 samples at ``sample_rate``; raises InputFileError naming the file and the problem."""
     path = Path(path)
@@ -38,8 +45,7 @@ def read_audio(path: Path, sample_rate: int, min_seconds: float = 0.0) -> np.nda
     mono = data.mean(axis=1)
     if np.max(np.abs(mono)) < SILENCE_PEAK:
         raise InputFileError(path, "is silent (peak below -80 dBFS)")
-    if rate != sample_rate:
-        mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
+    mono = resample(mono, rate, sample_rate)
     seconds = len(mono) / sample_rate
     if seconds < min_seconds:
         raise InputFileError(path, f"is {seconds:.2f} s long, shorter than the {min_seconds:.2f} s the model needs")
