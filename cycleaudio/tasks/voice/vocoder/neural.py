@@ -18,6 +18,7 @@ from ....engine.checkpoint import read_checkpoint
 from ....registry import GENERATORS
 from ....errors import CycleAudioError
 from ..mel import MelSettings
+from . import nets  # noqa: F401  (registers the vocoder networks this module builds by name)
 
 FORMAT = "cycleaudio-vocoder"
 
