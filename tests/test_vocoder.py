@@ -104,3 +104,15 @@ def test_vocoder_settings_must_match_the_converter(vocoder_exp: Path) -> None:
         load_vocoder(str(vocoder_exp), settings.__class__(**{**settings.as_dict(), "n_mels": 80}))
     with pytest.raises(CycleAudioError, match="griffin-lim or the path"):
         load_vocoder("no/such/vocoder", settings)
+
+
+@pytest.mark.e2e
+def test_a_vocoder_checkpoint_loads_in_a_fresh_process(vocoder_exp: Path) -> None:
+    """Loading needs no training code imported first: the vocoder networks register themselves."""
+    import subprocess
+    import sys
+
+    code = ("from cycleaudio.tasks.voice.vocoder import NeuralVocoder; import sys; "
+            "print(NeuralVocoder.load(sys.argv[1]).settings.n_mels)")
+    out = subprocess.run([sys.executable, "-c", code, str(vocoder_exp)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(load_recipe(vocoder_exp / "recipe.yaml").features.n_mels)
