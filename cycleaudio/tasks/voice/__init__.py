@@ -27,6 +27,7 @@ from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cy
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
+from .domain_check import check_frames
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
 from .inference import VoiceConverter
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
@@ -96,9 +97,11 @@ class VoiceConvertOptions(ConvertOptions):
 
 @dataclass
 class VoiceEvaluateOptions(EvaluateOptions):
-    """``baseline``: statistics-only conversions of the same inputs, scored as their own row."""
+    """``baseline``: statistics-only conversions of the same inputs, scored as their own row;
+    ``workers``: analysis processes (default: all cores)."""
 
     baseline: str | None = None
+    workers: int | None = None
 
 
 def cache_dir(recipe: Any) -> Path:
@@ -210,9 +213,12 @@ class VoiceTask(CycleGANTask):
             bundle = statistics_only(bundle)
         if bundle.recipe.features.kind == "mel":
             pipeline = mel_pipeline(bundle, direction, options.vocoder)
-            return convert_voice_files(bundle, direction, source, target, options, pipeline)
+            return convert_voice_files(bundle, direction, source, target, options, pipeline,
+                                       unchecked="the check measures WORLD features, this is a mel model")
         check_world_vocoder(options.vocoder)
-        return convert_voice_files(bundle, direction, source, target, options)
+        stats = bundle.statistics[bundle.domains(direction)[0]]
+        return convert_voice_files(bundle, direction, source, target, options,
+                                   checker=lambda frames: check_frames(frames, stats))
 
     def converter(self, bundle: ModelBundle) -> VoiceConverter:
         return VoiceConverter(bundle)
@@ -226,7 +232,7 @@ class VoiceTask(CycleGANTask):
     def evaluate(self, converted: Path, reference: Path, source: Path | None,
                  options: VoiceEvaluateOptions) -> dict[str, Any]:
         baseline = Path(options.baseline) if options.baseline else None
-        return evaluate_voice(converted, reference, source, baseline)
+        return evaluate_voice(converted, reference, source, baseline, options.workers, options.progress)
 
     def format_evaluation(self, result: dict[str, Any]) -> str:
         return format_voice_evaluation(result)

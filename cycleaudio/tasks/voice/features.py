@@ -22,6 +22,7 @@ from ...progress import tqdm
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import find_inputs
 from .audio import AUDIO_SUFFIXES, read_audio
+from .domain_check import voiced_range
 from .world import WorldSettings, analyze, log_f0_statistics
 
 
@@ -121,10 +122,12 @@ def extract_features(files: list[Path], settings: WorldSettings, cache_dir: Path
 
 
 def domain_statistics(utterances: list[Utterance]) -> dict[str, torch.Tensor | float | int]:
-    """Per-dimension mean/std of the envelope over all frames and log-F0 mean/std over voiced frames."""
+    """Per-dimension mean/std of the envelope over all frames, log-F0 mean/std over voiced frames, and
+    the voiced range the in-domain check of conversion inputs compares with."""
     stacked = np.concatenate([u.envelope for u in utterances])
     log_f0_mean, log_f0_std = log_f0_statistics([u.f0 for u in utterances])
     return {
+        **voiced_range(np.concatenate([np.log(u.f0[u.f0 > 0]) for u in utterances])),
         "envelope_mean": torch.from_numpy(stacked.mean(axis=0)).float(),
         "envelope_std": torch.from_numpy(np.maximum(stacked.std(axis=0), 1e-8)).float(),
         "log_f0_mean": log_f0_mean,
