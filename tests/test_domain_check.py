@@ -18,8 +18,11 @@ from cycleaudio.tasks.domain import DomainCheck, DomainGate, Measure
 from cycleaudio.tasks.image.io import write_rgb
 from cycleaudio.tasks.image.synthetic import synthetic_domain
 from cycleaudio.tasks.music.synthetic import song_midi
-from cycleaudio.tasks.voice.domain_check import check_frames
-from cycleaudio.tasks.voice.world import WorldFrames
+from cycleaudio.tasks.voice.domain_check import check_frames, mel_checker
+from cycleaudio.tasks.voice.features import Utterance, domain_statistics
+from cycleaudio.tasks.voice.mel import MelAnalyzer, MelSettings, mel_statistics
+from cycleaudio.tasks.voice.synthetic import SAMPLE_RATE, SPEAKERS, synthesize_utterance
+from cycleaudio.tasks.voice.world import WorldFrames, WorldSettings, analyze
 
 from .test_image_cli import TINY as IMAGE_TINY
 from .test_music_task import TINY as MUSIC_TINY
@@ -57,6 +60,22 @@ def test_voice_check_without_the_voiced_range_of_older_checkpoints() -> None:
     higher = check_frames(WorldFrames(own.f0 * 2.0, envelope, own.aperiodicity), stats)
     assert higher.as_dict()["f0_outside_share"] > 0.9 and len(higher.problems) == 2
     assert higher.problems[0].startswith("median F0 236 Hz is 6.8 std from the source speaker's 120 Hz")
+
+
+def test_voice_checks_flag_noise_but_not_the_speaker() -> None:
+    """WORLD and mel models: another sentence of the training speaker passes, white noise does not."""
+    male = [synthesize_utterance(SPEAKERS["male"], sentence) for sentence in (0, 1)]
+    other_sentence = synthesize_utterance(SPEAKERS["male"], 2, take=1)
+    noise = 0.1 * np.random.default_rng(0).normal(size=SAMPLE_RATE)
+    settings = WorldSettings()
+    stats = domain_statistics([Utterance(Path(), frames.f0, frames.envelope)
+                               for frames in (analyze(wave, settings) for wave in male)])
+    assert not check_frames(analyze(other_sentence, settings), stats).problems
+    assert check_frames(analyze(noise, settings), stats).problems[0].startswith("spectral envelope 0.9")
+    mel = MelSettings(sample_rate=SAMPLE_RATE)
+    check = mel_checker(mel, mel_statistics(MelAnalyzer(mel).batch(male)), "cpu")
+    assert not check(other_sentence).problems
+    assert check(noise).problems[0].startswith("log-mel spectrum")
 
 
 def _old_checkpoint(exp: Path, drop: tuple[str, ...]) -> Path:

@@ -9,6 +9,7 @@ reflect-padded to the generator's ``size_multiple`` and cropped back.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,9 @@ def convert_images(bundle: Any, direction: str, source: Path, target: Path, opti
     forward = bundle.generator(direction)
     backward = bundle.generator("b2a" if direction == "a2b" else "a2b")
     crop = int(bundle.recipe.features.crop_size)
-    stats = bundle.statistics[bundle.domains(direction)[0]]
-    checked = "std_rgb" in stats
-    gate = DomainGate(report, (lambda image: check_image(image, stats)) if checked else None, options.strict,
-                      "the model was trained before colour deviations were saved")
+    stats = bundle.statistics.get(bundle.domains(direction)[0], {})
+    gate = DomainGate(report, partial(check_image, stats=stats) if "std_rgb" in stats else None,
+                      options.strict, "the model carries no colour deviations of it (trained before they were saved)")
     started = time.perf_counter()
 
     def finish(batch: list[tuple[FileJob, torch.Tensor]]) -> None:

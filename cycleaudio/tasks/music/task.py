@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +106,10 @@ class MusicTask(CycleGANTask):
         features = bundle.recipe.features
         generator = bundle.generator(direction)
         device = bundle.input_device
-        stats = bundle.statistics[bundle.domains(direction)[0]]
-        gate = DomainGate(report, lambda song: check_song(song, stats, features.phrase_steps, features.lowest_pitch),
-                          options.strict)
+        stats = bundle.statistics.get(bundle.domains(direction)[0], {})
+        checker = partial(check_song, stats=stats, phrase_steps=features.phrase_steps, lowest_pitch=features.lowest_pitch)
+        gate = DomainGate(report, checker if "density" in stats else None, options.strict,
+                          "the model carries no statistics of the source genre")
         empty, started = 0, time.perf_counter()
         for job in jobs:
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cy
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
-from .domain_check import check_frames
+from .domain_check import check_frames, mel_checker
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
 from .inference import VoiceConverter
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
@@ -211,14 +212,13 @@ class VoiceTask(CycleGANTask):
                 options: VoiceConvertOptions) -> JobReport:
         if options.statistics_only:
             bundle = statistics_only(bundle)
+        stats = bundle.statistics[bundle.domains(direction)[0]]
         if bundle.recipe.features.kind == "mel":
             pipeline = mel_pipeline(bundle, direction, options.vocoder)
-            return convert_voice_files(bundle, direction, source, target, options, pipeline,
-                                       unchecked="the check measures WORLD features, this is a mel model")
+            checker = mel_checker(mel_settings(bundle.recipe.features), stats, bundle.device)
+            return convert_voice_files(bundle, direction, source, target, options, pipeline, checker=checker)
         check_world_vocoder(options.vocoder)
-        stats = bundle.statistics[bundle.domains(direction)[0]]
-        return convert_voice_files(bundle, direction, source, target, options,
-                                   checker=lambda frames: check_frames(frames, stats))
+        return convert_voice_files(bundle, direction, source, target, options, checker=partial(check_frames, stats=stats))
 
     def converter(self, bundle: ModelBundle) -> VoiceConverter:
         return VoiceConverter(bundle)

@@ -125,14 +125,13 @@ def world_pipeline(bundle: ModelBundle, direction: str) -> Pipeline:
 
 
 def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, target: Path,
-                        options: Any, pipeline: Pipeline | None = None, checker: Checker | None = None,
-                        unchecked: str = "") -> JobReport:
+                        options: Any, pipeline: Pipeline | None = None, *, checker: Checker) -> JobReport:
     """Convert a file or folder; ``pipeline`` defaults to the WORLD one.  ``checker`` measures every
-    analysed input against the source domain (None: ``unchecked`` says why not)."""
+    analysed input against the source domain."""
     pipeline = pipeline or world_pipeline(bundle, direction)
     jobs, refused = plan_jobs(source, target, AUDIO_SUFFIXES, ".wav", overwrite=options.overwrite)
     report = JobReport(failed=list(refused))
-    gate = DomainGate(report, checker, options.strict, unchecked)
+    gate = DomainGate(report, checker, options.strict)
     workers = min(worker_count(options.workers), max(len(jobs), 1))
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else _InlineExecutor()
     started = time.perf_counter()
