@@ -63,7 +63,7 @@ def convert_images(bundle: Any, direction: str, source: Path, target: Path, opti
     crop = int(bundle.recipe.features.crop_size)
     stats = bundle.statistics.get(bundle.domains(direction)[0], {})
     gate = DomainGate(report, partial(check_image, stats=stats) if "std_rgb" in stats else None,
-                      options.strict, "the model carries no colour deviations of it (trained before they were saved)")
+                      options.strict, "the checkpoint predates the colour deviations it would need")
     started = time.perf_counter()
 
     def finish(batch: list[tuple[FileJob, torch.Tensor]]) -> None:

@@ -107,7 +107,8 @@ class MusicTask(CycleGANTask):
         generator = bundle.generator(direction)
         device = bundle.input_device
         stats = bundle.statistics.get(bundle.domains(direction)[0], {})
-        checker = partial(check_song, stats=stats, phrase_steps=features.phrase_steps, lowest_pitch=features.lowest_pitch)
+        checker = partial(check_song, stats=stats, phrase_steps=features.phrase_steps,
+                          lowest_pitch=features.lowest_pitch)
         gate = DomainGate(report, checker if "density" in stats else None, options.strict,
                           "the model carries no statistics of the source genre")
         empty, started = 0, time.perf_counter()

@@ -218,7 +218,8 @@ class VoiceTask(CycleGANTask):
             checker = mel_checker(mel_settings(bundle.recipe.features), stats, bundle.device)
             return convert_voice_files(bundle, direction, source, target, options, pipeline, checker=checker)
         check_world_vocoder(options.vocoder)
-        return convert_voice_files(bundle, direction, source, target, options, checker=partial(check_frames, stats=stats))
+        return convert_voice_files(bundle, direction, source, target, options,
+                                   checker=partial(check_frames, stats=stats))
 
     def converter(self, bundle: ModelBundle) -> VoiceConverter:
         return VoiceConverter(bundle)

@@ -60,8 +60,8 @@ def check_frames(frames: WorldFrames, stats: dict[str, Any]) -> DomainCheck:
         measures += [
             Measure("log_f0_z", z, LOG_F0_Z_LIMIT,
                     f"median F0 {np.exp(median):.0f} Hz is {z:.1f} std from the source speaker's {np.exp(mu):.0f} Hz"),
-            Measure("f0_outside_share", outside, F0_OUTSIDE_LIMIT,
-                    f"{outside:.0%} of voiced frames outside the source speaker's {np.exp(low):.0f}-{np.exp(high):.0f} Hz"),
+            Measure("f0_outside_share", outside, F0_OUTSIDE_LIMIT, f"{outside:.0%} of voiced frames outside "
+                    f"the source speaker's {np.exp(low):.0f}-{np.exp(high):.0f} Hz"),
         ]
     return DomainCheck(tuple(measures))
 
