@@ -82,6 +82,9 @@ def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...], quiet:
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--workers", type=int, default=None, help="Voice: worker processes for analysis (default: all cores).")
 @click.option("--overwrite", is_flag=True, default=None, help="Replace outputs that already exist.")
+@click.option("--strict", is_flag=True, default=None,
+              help="Refuse inputs unlike the model's source domain (listed as failures) instead of converting "
+                   "them with a warning.")
 @click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
 @click.option("--statistics-only", is_flag=True, default=None,
               help="Voice: the identity in place of the generator (per-speaker statistics only), a baseline.")
@@ -115,6 +118,7 @@ def convert(model: Path, direction: str, source: Path, target: Path, device: str
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the results as JSON here.")
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="Voice: statistics-only conversions (convert --statistics-only), evaluated as their own row.")
+@click.option("--workers", type=int, default=None, help="Voice: worker processes for the analysis (default: all cores).")
 @click.option("--classifier", type=click.Path(path_type=Path), help="Music/images: domain-classifier checkpoint.")
 @click.option("--cycled", type=click.Path(path_type=Path), help="Music/images: cycled-back files (for transfer strength).")
 @click.option("--inception", type=click.Path(path_type=Path), help="Images: InceptionV3 weights file for FID/KID.")

@@ -22,11 +22,16 @@ class FileJob:
 
 @dataclass
 class JobReport:
-    """Outcome of a file/folder job: written outputs, failures with reasons, and task metrics."""
+    """Outcome of a file/folder job: written outputs, failures with reasons, task metrics, and per
+    input the in-domain check (``domain``: distance, verdict, measures), with ``warnings`` for the
+    inputs converted although out of domain and ``notes`` about the job as a whole."""
 
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    domain: dict[Path, dict[str, float | bool]] = field(default_factory=dict)
+    warnings: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -35,6 +40,8 @@ class JobReport:
     def summary(self) -> str:
         lines = [f"{len(self.written)} written, {len(self.failed)} failed"]
         lines += [f"  {k}: {v:.3g}" for k, v in self.metrics.items()]
+        lines += [f"note: {note}" for note in self.notes]
+        lines += [f"warning: {path}: {reason}" for path, reason in self.warnings]
         if self.failed:
             lines.append("failed files:")
             lines += [f"  {path}: {reason}" for path, reason in self.failed]

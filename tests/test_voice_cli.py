@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from cycleaudio import api
 from cycleaudio.engine.bundle import ModelBundle
 from cycleaudio.errors import CycleAudioError
 from cycleaudio.runner import get_task, load_bundle
@@ -156,6 +158,33 @@ def test_convert_statistics_only_then_evaluate_with_baseline(trained: dict[str, 
     assert missing.output.count("\n") == 1
 
 
+def test_out_of_domain_voices_are_flagged_and_refused_with_strict(trained: dict[str, Path]) -> None:
+    root, exp = trained["root"], trained["exp"]
+    inputs = root / "ood_in"
+    inputs.mkdir()
+    shutil.copy(root / "eval_male" / "s0010.wav", inputs / "male.wav")  # the source speaker of a2b
+    shutil.copy(root / "eval_female" / "s0011.wav", inputs / "female.wav")
+    report = api.convert(exp, "a2b", inputs, root / "ood_out", device="cpu", workers=1, progress=False)
+    assert report.ok and len(report.written) == 2
+    assert [(path.name, reason.split(" Hz")[0]) for path, reason in report.warnings] == [
+        ("female.wav", "out of domain: median F0 220")]
+    assert report.domain[inputs / "male.wav"]["in_domain"] and report.domain[inputs / "male.wav"]["log_f0_z"] < 1
+    assert report.domain[inputs / "female.wav"]["domain_distance"] > 1
+
+    result = CliRunner().invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", "--strict", "--quiet",
+                                       str(inputs), str(root / "ood_strict")])
+    assert result.exit_code == 1 and "1 written, 1 failed" in result.output
+    assert "female.wav: out of domain: median F0" in result.output and "refused by --strict" in result.output
+    assert [p.name for p in (root / "ood_strict").iterdir()] == ["male.wav"]
+
+
+def test_evaluate_in_workers_gives_the_serial_numbers(trained: dict[str, Path]) -> None:
+    root = trained["root"]
+    serial, pooled = (api.evaluate(root / "eval_male", root / "eval_female", root / "eval_male", workers=n, progress=False)
+                      for n in (1, 2))
+    assert serial == pooled and serial["pairs"] == 2 and serial["source"] == serial["converted"]
+
+
 def test_statistics_only_is_refused_for_music_models() -> None:
     with pytest.raises(CycleAudioError, match="--statistics-only does not apply to music models"):
         parse_options(get_task("music").convert_options, {"statistics_only": True}, "music models")
@@ -170,7 +199,7 @@ def test_user_errors_are_one_line(trained: dict[str, Path], tmp_path: Path) -> N
         (["convert", "--model", str(trained["exp"]), "--direction", "a2b", str(tmp_path / "none"), str(tmp_path / "o")],
          "no such file or folder"),
         (["convert", "--model", str(trained["exp"]), "--direction", "a2b", "--threshold", "0.3", str(tmp_path),
-          str(tmp_path / "o")], "--threshold does not apply to voice models (its options: --overwrite, --workers"),
+          str(tmp_path / "o")], "--threshold does not apply to voice models (its options: --overwrite, --strict, --workers"),
         (["convert", "--model", str(trained["exp"]), "--direction", "a2b", "--checkpoint", "best", str(tmp_path),
           str(tmp_path / "o")], "no checkpoints/best.pt"),
     ]

@@ -29,10 +29,12 @@ from ..jobs import JobReport
 
 @dataclass
 class ConvertOptions:
-    """Options every task's ``convert`` takes; tasks subclass this with their own."""
+    """Options every task's ``convert`` takes; tasks subclass this with their own.  ``strict``: refuse
+    inputs out of the source domain (see :mod:`.domain`) instead of converting them with a warning."""
 
     overwrite: bool = False
     progress: bool = True
+    strict: bool = False
 
 
 @dataclass

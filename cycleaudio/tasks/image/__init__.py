@@ -20,6 +20,7 @@ from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cy
 from . import nets  # noqa: F401  (registers the image networks)
 from .convert import convert_images
 from .dataset import ImageCrops, center_crop, load_folder, resize_square
+from .domain_check import colour_statistics
 from .evaluate import evaluate_images, format_image_evaluation
 from .grid import grid_row, grid_rows
 from .inference import ImageTranslator
@@ -93,8 +94,9 @@ class ImageEvaluateOptions(EvaluateOptions):
 
 
 def _statistics(images: list[torch.Tensor]) -> dict[str, Any]:
+    """Mean colour, and what the in-domain check of conversion inputs compares with."""
     mean = torch.stack([image.float().mean(dim=(1, 2)) for image in images]).mean(0) / 255.0
-    return {"images": float(len(images)), "mean_rgb": mean}
+    return {"images": float(len(images)), "mean_rgb": mean, **colour_statistics(images)}
 
 
 class ImageTask(CycleGANTask):

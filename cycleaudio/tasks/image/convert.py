@@ -9,6 +9,7 @@ reflect-padded to the generator's ``size_multiple`` and cropped back.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from ...progress import tqdm
 
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import FileJob, JobReport, plan_jobs
+from ..domain import DomainGate
+from .domain_check import check_image
 from .grid import grid_row
 from .io import SUFFIXES, read_rgb, to_uint8, to_unit, write_rgb
 
@@ -58,6 +61,9 @@ def convert_images(bundle: Any, direction: str, source: Path, target: Path, opti
     forward = bundle.generator(direction)
     backward = bundle.generator("b2a" if direction == "a2b" else "a2b")
     crop = int(bundle.recipe.features.crop_size)
+    stats = bundle.statistics.get(bundle.domains(direction)[0], {})
+    gate = DomainGate(report, partial(check_image, stats=stats) if "std_rgb" in stats else None,
+                      options.strict, "the checkpoint predates the colour deviations it would need")
     started = time.perf_counter()
 
     def finish(batch: list[tuple[FileJob, torch.Tensor]]) -> None:
@@ -83,6 +89,8 @@ def convert_images(bundle: Any, direction: str, source: Path, target: Path, opti
                                                  f"--size original (over {MAX_ORIGINAL_PIXELS} pixels); use --size model")
         except InputFileError as exc:
             report.failed.append((job.source, exc.reason))
+            continue
+        if not gate.admit(job.source, image):
             continue
         pending.append((job, image))
         if size == "original" or len(pending) == BATCH:

@@ -12,6 +12,7 @@ import torch
 from ...errors import CycleAudioError
 from ...jobs import find_inputs
 from .corpus import SUFFIXES, Corpus, corpus_phrases, load_corpus
+from .domain_check import range_statistics
 from .metrics import pitch_class_histogram
 from .settings import BUILTIN_PREFIX, MusicData, MusicFeatures
 from .synthetic import STYLES, write_style
@@ -69,9 +70,11 @@ def cache_folder(data: MusicData, exp_dir: Path) -> Path:
 
 
 def domain_statistics(domain: Domain, lowest_pitch: int) -> dict[str, object]:
-    """Tensors, numbers and strings only: what a checkpoint carries about a domain."""
+    """Tensors, numbers and strings only: what a checkpoint carries about a domain (density and the
+    range statistics also serve the in-domain check of conversion inputs)."""
     on = domain.phrases[:, 0]
     return {
+        **range_statistics(domain.corpus.songs, domain.phrases, lowest_pitch),
         "songs": len(domain.corpus.songs),
         "skipped": len(domain.corpus.failed),
         "phrases": int(domain.phrases.shape[0]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,14 @@ from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import JobReport, plan_jobs
 from ..base import CycleGANTask, OnnxInputs, cyclegan_recipe_class
+from ..domain import DomainGate
 from . import nets  # noqa: F401  (registers the music networks)
 from .corpus import SUFFIXES, PhraseSource
+from .domain_check import check_song
 from .domains import cache_folder, domain_files, domain_statistics, load_domain
 from .evaluation import evaluate_music, format_music
 from .inference import MusicTransfer
-from .roll import phrase_grid_times, roll_to_midi
+from .roll import load_roll, phrase_grid_times, roll_to_midi
 from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures
 from .synthetic import write_builtin
 from .transfer import convert_file, transfer_phrases, write_midi
@@ -103,9 +106,16 @@ class MusicTask(CycleGANTask):
         features = bundle.recipe.features
         generator = bundle.generator(direction)
         device = bundle.input_device
+        stats = bundle.statistics.get(bundle.domains(direction)[0], {})
+        checker = partial(check_song, stats=stats, phrase_steps=features.phrase_steps,
+                          lowest_pitch=features.lowest_pitch)
+        gate = DomainGate(report, checker if "density" in stats else None, options.strict,
+                          "the model carries no statistics of the source genre")
         empty, started = 0, time.perf_counter()
         for job in jobs:
             try:
+                if not gate.admit(job.source, load_roll(job.source, features.roll_settings())):
+                    continue
                 sounding = convert_file(generator, job.source, job.target, features.roll_settings(),
                                         features.phrase_steps, device, options)
             except InputFileError as exc:

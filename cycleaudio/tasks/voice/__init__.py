@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cy
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
+from .domain_check import check_frames, mel_checker
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
 from .inference import VoiceConverter
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
@@ -96,9 +98,11 @@ class VoiceConvertOptions(ConvertOptions):
 
 @dataclass
 class VoiceEvaluateOptions(EvaluateOptions):
-    """``baseline``: statistics-only conversions of the same inputs, scored as their own row."""
+    """``baseline``: statistics-only conversions of the same inputs, scored as their own row;
+    ``workers``: analysis processes (default: all cores)."""
 
     baseline: str | None = None
+    workers: int | None = None
 
 
 def cache_dir(recipe: Any) -> Path:
@@ -208,11 +212,14 @@ class VoiceTask(CycleGANTask):
                 options: VoiceConvertOptions) -> JobReport:
         if options.statistics_only:
             bundle = statistics_only(bundle)
+        stats = bundle.statistics[bundle.domains(direction)[0]]
         if bundle.recipe.features.kind == "mel":
             pipeline = mel_pipeline(bundle, direction, options.vocoder)
-            return convert_voice_files(bundle, direction, source, target, options, pipeline)
+            checker = mel_checker(mel_settings(bundle.recipe.features), stats, bundle.device)
+            return convert_voice_files(bundle, direction, source, target, options, pipeline, checker=checker)
         check_world_vocoder(options.vocoder)
-        return convert_voice_files(bundle, direction, source, target, options)
+        return convert_voice_files(bundle, direction, source, target, options,
+                                   checker=partial(check_frames, stats=stats))
 
     def converter(self, bundle: ModelBundle) -> VoiceConverter:
         return VoiceConverter(bundle)
@@ -226,7 +233,7 @@ class VoiceTask(CycleGANTask):
     def evaluate(self, converted: Path, reference: Path, source: Path | None,
                  options: VoiceEvaluateOptions) -> dict[str, Any]:
         baseline = Path(options.baseline) if options.baseline else None
-        return evaluate_voice(converted, reference, source, baseline)
+        return evaluate_voice(converted, reference, source, baseline, options.workers, options.progress)
 
     def format_evaluation(self, result: dict[str, Any]) -> str:
         return format_voice_evaluation(result)

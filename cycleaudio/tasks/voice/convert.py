@@ -27,6 +27,7 @@ from ...config import section_view
 from ...engine.bundle import ModelBundle
 from ...errors import InputFileError
 from ...jobs import FileJob, JobReport, plan_jobs
+from ..domain import Checker, DomainGate
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .features import denormalise, normalise, worker_count
 from .world import WorldFrames, WorldSettings, analyze, convert_f0, synthesize
@@ -124,11 +125,13 @@ def world_pipeline(bundle: ModelBundle, direction: str) -> Pipeline:
 
 
 def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, target: Path,
-                        options: Any, pipeline: Pipeline | None = None) -> JobReport:
-    """Convert a file or folder; ``pipeline`` defaults to the WORLD one."""
+                        options: Any, pipeline: Pipeline | None = None, *, checker: Checker) -> JobReport:
+    """Convert a file or folder; ``pipeline`` defaults to the WORLD one.  ``checker`` measures every
+    analysed input against the source domain."""
     pipeline = pipeline or world_pipeline(bundle, direction)
     jobs, refused = plan_jobs(source, target, AUDIO_SUFFIXES, ".wav", overwrite=options.overwrite)
     report = JobReport(failed=list(refused))
+    gate = DomainGate(report, checker, options.strict)
     workers = min(worker_count(options.workers), max(len(jobs), 1))
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else _InlineExecutor()
     started = time.perf_counter()
@@ -148,6 +151,9 @@ def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, targe
                 analysed, seconds = future.result()
             except InputFileError as exc:
                 report.failed.append((job.source, exc.reason))
+                bar.update()
+                continue
+            if not gate.admit(job.source, analysed):
                 bar.update()
                 continue
             audio_seconds += seconds

@@ -121,10 +121,15 @@ def extract_features(files: list[Path], settings: WorldSettings, cache_dir: Path
 
 
 def domain_statistics(utterances: list[Utterance]) -> dict[str, torch.Tensor | float | int]:
-    """Per-dimension mean/std of the envelope over all frames and log-F0 mean/std over voiced frames."""
+    """Per-dimension mean/std of the envelope over all frames, log-F0 mean/std over voiced frames, and
+    the voiced range (1st and 99th percentile of log-F0) the in-domain check of conversion inputs
+    compares with."""
     stacked = np.concatenate([u.envelope for u in utterances])
     log_f0_mean, log_f0_std = log_f0_statistics([u.f0 for u in utterances])
+    low, high = np.percentile(np.concatenate([np.log(u.f0[u.f0 > 0]) for u in utterances]), [1, 99])
     return {
+        "log_f0_low": float(low),
+        "log_f0_high": float(high),
         "envelope_mean": torch.from_numpy(stacked.mean(axis=0)).float(),
         "envelope_std": torch.from_numpy(np.maximum(stacked.std(axis=0), 1e-8)).float(),
         "log_f0_mean": log_f0_mean,

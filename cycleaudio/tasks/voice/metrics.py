@@ -5,18 +5,26 @@ Cepstrum definition (fixed, named in every report): WORLD's coded spectral envel
 reference's sample rate with 5 ms frames; MCD uses c1..c35 (c0, the energy term, excluded):
 MCD = 10 / ln(10) * sqrt(2 * sum_d (c_d - c'_d)^2), averaged over DTW-aligned frames.  The DTW path is
 computed on the same c1..c35 vectors.  F0 metrics use the frames of that path voiced in both files.
+Pairs are scored in a process pool (harvest dominates the cost); results come back in pair order, so
+every number equals a serial run's.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import librosa
 import numpy as np
 
 from ...errors import CycleAudioError, InputFileError
+from ...progress import tqdm
 from .audio import AUDIO_SUFFIXES, read_audio
+from .features import worker_count
 from .world import WorldSettings, analyze
 
 CEPSTRUM = "WORLD coded spectral envelope, 36 dims (pyworld.code_spectral_envelope), c1-c35, harvest F0, 5 ms frames"
@@ -92,24 +100,42 @@ def _inputs_of(folder: Path, reference: Path, names: set[str]) -> dict[str, Path
     return found
 
 
-def evaluate_voice(converted: Path, reference: Path, source: Path | None, baseline: Path | None = None) -> dict:
+def _score_row(job: tuple[Path, Path, dict[str, Path], int]) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
+    """Worker: (row, None) with the scores of a converted file and its other inputs against their
+    reference, or (None, failure) naming the file that could not be read."""
+    conv, ref, others, sample_rate = job
+    try:
+        row = {"name": conv.stem, "converted": score_pair(conv, ref, sample_rate).__dict__}
+        for label, path in others.items():
+            row[label] = score_pair(path, ref, sample_rate).__dict__
+    except InputFileError as exc:
+        return None, {"file": str(exc.path), "reason": exc.reason}
+    return row, None
+
+
+def evaluate_voice(converted: Path, reference: Path, source: Path | None, baseline: Path | None = None,
+                   workers: int | None = None, progress: bool = True) -> dict:
     """Scores of ``converted`` against ``reference``, and as rows of their own the unconverted
-    ``source`` files and the ``baseline`` (statistics-only) conversions of the same inputs."""
+    ``source`` files and the ``baseline`` (statistics-only) conversions of the same inputs; ``workers``
+    processes (None: every core)."""
     pairs = match_by_name(converted, reference)
     sample_rate = int(librosa.get_samplerate(str(pairs[0][1])))
     names = {c.stem for c, _ in pairs}
     others = {label: _inputs_of(folder, reference, names)
               for label, folder in (("source", source), ("statistics_only", baseline)) if folder}
+    jobs = [(conv, ref, {label: inputs[conv.stem] for label, inputs in others.items()}, sample_rate)
+            for conv, ref in pairs]
+    workers = min(worker_count(workers), len(jobs))
+    bar = tqdm(total=len(jobs), desc="evaluate", unit="pair", disable=not progress, leave=False)
     files, failed = [], []
-    for conv, ref in pairs:
-        try:
-            row = {"name": conv.stem, "converted": score_pair(conv, ref, sample_rate).__dict__}
-            for label, inputs in others.items():
-                row[label] = score_pair(inputs[conv.stem], ref, sample_rate).__dict__
-        except InputFileError as exc:
-            failed.append({"file": str(exc.path), "reason": exc.reason})
-            continue
-        files.append(row)
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else nullcontext() as pool:
+        for row, failure in (pool.map if pool is not None else map)(_score_row, jobs):
+            if row is not None:
+                files.append(row)
+            else:
+                failed.append(failure)
+            bar.update()
+    bar.close()
     if not files:
         raise CycleAudioError(f"{converted}: no pair could be evaluated ({failed[0]['reason'] if failed else ''})")
     result = {"task": "voice", "cepstrum": CEPSTRUM, "sample_rate": sample_rate, "pairs": len(files),
