@@ -25,9 +25,12 @@ def figure(rows: int = 1, width: float = 9.0, row_height: float = 2.0, sharex: b
 
 
 def image_panel(ax: Any, values: np.ndarray, title: str, extent: Sequence[float], ylabel: str,
-                cmap: str = "magma") -> None:
-    """``values`` (rows = y from bottom, columns = time) drawn as an image over ``extent``."""
-    ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, extent=tuple(extent), interpolation="nearest")
+                cmap: str = "magma", value_range: tuple[float, float] | None = None) -> None:
+    """``values`` (rows = y from bottom, columns = time) drawn as an image over ``extent``; colours span
+    ``value_range`` (default: the values' own range)."""
+    low, high = value_range or (None, None)
+    ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, extent=tuple(extent), interpolation="nearest",
+              vmin=low, vmax=high)
     ax.set_title(title, fontsize=9, loc="left")
     ax.set_ylabel(ylabel, fontsize=8)
     ax.tick_params(labelsize=7)
