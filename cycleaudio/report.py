@@ -44,6 +44,8 @@ def _curves(page: Page, log: Path) -> None:
     for ax, series, title in zip(axes, (losses, rates), ("losses", "learning rates")):
         for key, ys in sorted(series.items()):
             ax.plot(steps, ys, label=key, linewidth=1.2, marker="." if len(steps) < 30 else None)
+        if all(y > 0 for ys in series.values() for y in ys if not math.isnan(y)):
+            ax.set_yscale("log")  # losses of very different sizes (cycle x 10 vs adversarial) stay readable
         ax.set_title(title, fontsize=9, loc="left")
         ax.legend(fontsize=7, ncol=4, loc="upper right")
         ax.tick_params(labelsize=7)

@@ -26,7 +26,7 @@ def read_log(path: Path) -> tuple[list[int], dict[str, list[float]]]:
         if not match:
             continue
         pairs = dict(item.split("=", 1) for item in match.group(2).split() if "=" in item)
-        for key in set(values) | set(pairs):
+        for key in [*values, *(k for k in pairs if k not in values)]:
             values.setdefault(key, [math.nan] * len(steps)).append(float(pairs.get(key, "nan")))
         steps.append(int(match.group(1)))
     return steps, values
