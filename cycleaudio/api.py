@@ -11,7 +11,7 @@ from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
-from . import report as report_page
+from . import reporting
 from . import runner
 from .engine.bundle import check_direction
 from .engine.export import plain
@@ -151,14 +151,14 @@ def report(out: str | Path, run: str | Path | None = None, converted: str | Path
     if limit < 1:
         raise CycleAudioError(f"--limit must be at least 1, got {limit}")
     result = _read_evaluation(paths["evaluation"]) if "evaluation" in paths else None
-    recipe = report_page.run_recipe(paths["run"]) if "run" in paths else None
+    recipe = reporting.run_recipe(paths["run"]) if "run" in paths else None
     name = task or (result or {}).get("task") or (recipe.task if recipe is not None else None) \
         or detect_task(paths["converted"])
     impl = runner.get_task(name, "--task")
     inputs = ReportInputs(**{k: paths.get(k) for k in ("converted", "reference", "source", "baseline", "cycled")},
                           evaluation=result, recipe=recipe if recipe is not None and recipe.task == name else None,
                           limit=limit)
-    return report_page.write_report(Path(out), impl, inputs, paths.get("run"))
+    return reporting.write_report(Path(out), impl, inputs, paths.get("run"))
 
 
 def _read_evaluation(path: Path) -> dict[str, Any]:

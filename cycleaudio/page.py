@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .errors import CycleAudioError
+
 ASSETS = "assets"
 
 STYLE = """
@@ -90,8 +92,12 @@ class Page:
         self.title = title
         self.parts: list[str] = []
         self.assets = self.folder / ASSETS
-        self.assets.mkdir(parents=True, exist_ok=True)
-        self._names: set[str] = {p.name for p in self.assets.iterdir()}
+        if self.assets.exists():  # a previous page's files: replaced, so none is left unreferenced
+            if not (self.folder / "index.html").is_file():
+                raise CycleAudioError(f"{self.folder}: has an {ASSETS}/ folder that is no report's; choose another folder")
+            shutil.rmtree(self.assets)
+        self.assets.mkdir(parents=True)
+        self._names: set[str] = set()
 
     # ------------------------------------------------------------------ assets
     def asset(self, name: str) -> Path:

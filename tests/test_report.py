@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cycleaudio.cli import main
+from cycleaudio.errors import CycleAudioError
 from cycleaudio.page import Html, Page
 
 from .voice_data import write_speaker
@@ -80,6 +81,11 @@ def test_page_escapes_text_and_copies_media(tmp_path: Path) -> None:
     assert "<p>1 &lt; 2</p>" in text and "<hr>" in text
     assert media_sources(tmp_path / "report" / "index.html") == ["assets/a_b_c.wav", "assets/a_b_c_2.wav"]
     assert (tmp_path / "report" / "assets" / "a_b_c_2.wav").read_bytes() == b"RIFF"
+    Page(tmp_path / "report", "again").write()  # a new page into the same folder replaces the old assets
+    assert not list((tmp_path / "report" / "assets").iterdir())
+    (tmp_path / "other" / "assets").mkdir(parents=True)
+    with pytest.raises(CycleAudioError, match="no report's"):
+        Page(tmp_path / "other", "x")
 
 
 def test_report_errors_are_one_line(tmp_path: Path) -> None:
