@@ -11,8 +11,7 @@ from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
-from . import reporting
-from . import runner
+from . import reporting, runner
 from .engine.bundle import check_direction
 from .engine.export import plain
 from .errors import CycleAudioError

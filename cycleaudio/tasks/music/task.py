@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from ... import plots
 from ...progress import tqdm
 
+from ... import plots
 from ...engine.classifier import DomainClassifier
 from ...engine.data import UnionSource
 from ...engine.trainer import TrainingData

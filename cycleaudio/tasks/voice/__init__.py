@@ -17,12 +17,12 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from ... import plots
 from ...engine.bundle import ModelBundle
 from ...engine.data import RandomCrops
 from ...engine.device import pick_device
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, RecipeError
-from ... import plots
 from ...jobs import JobReport
 from ...page import Page
 from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, ReportInputs, cyclegan_recipe_class
