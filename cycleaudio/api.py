@@ -137,8 +137,8 @@ def report(out: str | Path, run: str | Path | None = None, converted: str | Path
            limit: int = 8) -> Path:
     """A self-contained HTML report in ``out`` (``index.html`` + ``assets/``) of an experiment folder
     ``run`` (training curves, recipe, checkpoint) and of results: the folders ``convert``/``evaluate``
-    use and ``evaluate``'s JSON (``evaluation``).  The task is ``task``, else the evaluation's, the run's,
-    or the one whose file types ``converted`` holds.  Returns the page."""
+    use and ``evaluate``'s JSON (``evaluation``).  The task is ``task``, else the evaluation's, the one
+    whose file types ``converted`` holds, or the run's.  Returns the page."""
     given = {"run": run, "converted": converted, "reference": reference, "source": source, "baseline": baseline,
              "cycled": cycled, "evaluation": evaluation}
     paths = {key: Path(value) for key, value in given.items() if value is not None}
@@ -151,8 +151,8 @@ def report(out: str | Path, run: str | Path | None = None, converted: str | Path
         raise CycleAudioError(f"--limit must be at least 1, got {limit}")
     result = _read_evaluation(paths["evaluation"]) if "evaluation" in paths else None
     recipe = reporting.run_recipe(paths["run"]) if "run" in paths else None
-    name = task or (result or {}).get("task") or (recipe.task if recipe is not None else None) \
-        or detect_task(paths["converted"])
+    name = (task or (result or {}).get("task")
+            or (detect_task(paths["converted"]) if "converted" in paths else recipe.task))
     impl = runner.get_task(name, "--task")
     inputs = ReportInputs(**{k: paths.get(k) for k in ("converted", "reference", "source", "baseline", "cycled")},
                           evaluation=result, recipe=recipe if recipe is not None and recipe.task == name else None,
