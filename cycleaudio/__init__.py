@@ -10,7 +10,7 @@ from typing import Any
 
 from .version import __version__
 
-_API = ("train", "convert", "evaluate", "preprocess", "export", "load")
+_API = ("train", "convert", "evaluate", "preprocess", "export", "load", "report")
 
 __all__ = ["__version__", *_API]
 

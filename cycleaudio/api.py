@@ -11,11 +11,11 @@ from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
-from . import runner
+from . import reporting, runner
 from .engine.bundle import check_direction
 from .engine.export import plain
 from .errors import CycleAudioError
-from .tasks.base import parse_options
+from .tasks.base import ReportInputs, parse_options
 
 shipped_recipes = runner.shipped_recipes
 find_recipe = runner.find_recipe
@@ -129,6 +129,45 @@ def export(model: str | Path, out: str | Path, format: str = "torch") -> runner.
     """An inference-only model from a checkpoint, experiment folder or export: ``torch``, ``safetensors``
     (weights + JSON sidecar) or ``onnx`` (one file per generator, checked against torch)."""
     return runner.export(model, Path(out), format)
+
+
+def report(out: str | Path, run: str | Path | None = None, converted: str | Path | None = None,
+           reference: str | Path | None = None, source: str | Path | None = None, baseline: str | Path | None = None,
+           cycled: str | Path | None = None, evaluation: str | Path | None = None, task: str | None = None,
+           limit: int = 8) -> Path:
+    """A self-contained HTML report in ``out`` (``index.html`` + ``assets/``) of an experiment folder
+    ``run`` (training curves, recipe, checkpoint) and of results: the folders ``convert``/``evaluate``
+    use and ``evaluate``'s JSON (``evaluation``).  The task is ``task``, else the evaluation's, the one
+    whose file types ``converted`` holds, or the run's.  Returns the page."""
+    given = {"run": run, "converted": converted, "reference": reference, "source": source, "baseline": baseline,
+             "cycled": cycled, "evaluation": evaluation}
+    paths = {key: Path(value) for key, value in given.items() if value is not None}
+    for path in paths.values():
+        if not path.exists():
+            raise CycleAudioError(f"{path}: no such file or folder")
+    if not {"run", "converted", "evaluation"} & set(paths):
+        raise CycleAudioError("nothing to report: give an experiment folder, --converted or --evaluation")
+    if limit < 1:
+        raise CycleAudioError(f"--limit must be at least 1, got {limit}")
+    result = _read_evaluation(paths["evaluation"]) if "evaluation" in paths else None
+    recipe = reporting.run_recipe(paths["run"]) if "run" in paths else None
+    name = (task or (result or {}).get("task")
+            or (detect_task(paths["converted"]) if "converted" in paths else recipe.task))
+    impl = runner.get_task(name, "--task")
+    inputs = ReportInputs(**{k: paths.get(k) for k in ("converted", "reference", "source", "baseline", "cycled")},
+                          evaluation=result, recipe=recipe if recipe is not None and recipe.task == name else None,
+                          limit=limit)
+    return reporting.write_report(Path(out), impl, inputs, paths.get("run"))
+
+
+def _read_evaluation(path: Path) -> dict[str, Any]:
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CycleAudioError(f"{path}: not an evaluation JSON file ({exc})") from None
+    if not isinstance(result, dict) or "task" not in result:
+        raise CycleAudioError(f"{path}: not an evaluation JSON file (no task key; write it with evaluate --json)")
+    return result
 
 
 def write_builtin_data(task: str, out: str | Path) -> Path:

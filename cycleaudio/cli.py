@@ -140,6 +140,26 @@ def evaluate(converted: Path, reference: Path, source: Path | None, task: str | 
 
 
 @main.command()
+@click.argument("run", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Report folder (index.html + assets/).")
+@click.option("--converted", type=click.Path(path_type=Path), help="Converted files (a2b/ and b2a/ for music).")
+@click.option("--reference", type=click.Path(path_type=Path), help="References: target speaker, real songs (a/, b/), target images.")
+@click.option("--source", type=click.Path(path_type=Path), help="The unconverted inputs.")
+@click.option("--baseline", type=click.Path(path_type=Path), help="Voice: statistics-only conversions.")
+@click.option("--cycled", type=click.Path(path_type=Path), help="Music/images: cycled-back files.")
+@click.option("--evaluation", type=click.Path(path_type=Path), help="JSON written by evaluate --json.")
+@click.option("--task", default=None, help="Task of the results (default: from the evaluation, the run or the files).")
+@click.option("--limit", type=int, default=8, show_default=True, help="Items shown per direction.")
+@user_errors
+def report(run: Path | None, out: Path, **options: Any) -> None:
+    """Write a self-contained HTML report of RUN (an experiment folder: curves, recipe, checkpoint) and of
+    conversion results (players, spectrograms, piano rolls, grids, metrics) into OUT."""
+    from . import api
+
+    click.echo(f"written: {api.report(out, run, **options)}")
+
+
+@main.command()
 def recipes() -> None:
     """List the shipped recipes."""
     from .runner import shipped_recipes

@@ -10,6 +10,7 @@ import pretty_midi
 import pytest
 import torch
 from click.testing import CliRunner
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cycleaudio.cli import main
 from cycleaudio.config import from_dict
@@ -118,6 +119,8 @@ def test_cli_train_convert_evaluate(tmp_path: Path) -> None:
     exp, cls = tmp_path / "exp", tmp_path / "cls"
     _invoke("train", "music_classical2pop_debug", "--out", str(exp), "--quiet", *sets)
     assert list((exp / "samples" / "step_0000003").glob("*.mid"))
+    images = EventAccumulator(str(exp / "tb"), size_guidance={"images": 0}).Reload().Tags()["images"]
+    assert {"piano_roll/a2b/0", "piano_roll/b2a/0"} <= set(images)  # source and transfer rolls per phrase
     _invoke("train", "music_classifier", "--out", str(cls), "--quiet", "--set", "data.builtin_songs=12",
             "--set", "data.workers=1", "--set", "train.steps=100", "--set", "model.args.channels=8",
             "--set", "train.lr=0.001")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -9,6 +11,25 @@ from typing import Callable
 import torch
 from torch.utils.tensorboard import SummaryWriter
 from ..progress import tqdm
+
+
+LOG_STEP = re.compile(r"^\S+ \S+ step (\d+) (.*)$")
+
+
+def read_log(path: Path) -> tuple[list[int], dict[str, list[float]]]:
+    """The steps and values (losses, learning rates, steps/s) of the ``step N key=value ...`` lines of a
+    ``train.log``; a key missing at some step (identity loss switched off, a resumed run) is NaN there."""
+    steps: list[int] = []
+    values: dict[str, list[float]] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = LOG_STEP.match(line)
+        if not match:
+            continue
+        pairs = dict(item.split("=", 1) for item in match.group(2).split() if "=" in item)
+        for key in [*values, *(k for k in pairs if k not in values)]:
+            values.setdefault(key, [math.nan] * len(steps)).append(float(pairs.get(key, "nan")))
+        steps.append(int(match.group(1)))
+    return steps, values
 
 
 class TrainingMonitor:
@@ -64,7 +85,7 @@ class TrainingMonitor:
         self.writer.add_scalar("train/steps_per_s", rate, step)
         shown = {k: f"{means[k]:.3f}" for k in ("g_total", "d_total", "cycle") if k in means}
         self.bar.set_postfix(shown)
-        text = " ".join(f"{k}={v:.4f}" for k, v in means.items())
+        text = " ".join([*(f"{k}={v:.4f}" for k, v in means.items()), *(f"{k}={v:.4g}" for k, v in extra.items())])
         self.log_text(f"step {step} {text} steps/s={rate:.2f}")
         return means
 

@@ -25,6 +25,7 @@ from ..engine.settings import LossConfig, ModelConfig, OptimConfig, TrainConfig
 from ..engine.trainer import CycleGANTrainer, Trainer, TrainingData
 from ..errors import CycleAudioError
 from ..jobs import JobReport
+from ..page import Page
 
 
 @dataclass
@@ -56,6 +57,26 @@ def parse_options(cls: type, given: dict[str, Any], what: str) -> Any:
         allowed = ", ".join(option_flag(k) for k in known if k != "progress")
         raise CycleAudioError(f"{option_flag(unknown[0])} does not apply to {what} (its options: {allowed})")
     return cls(**given)
+
+
+@dataclass
+class ReportInputs:
+    """What ``cycleaudio report`` shows of one task's results; any folder may be missing.
+
+    ``converted``/``reference``/``source``/``baseline``/``cycled`` are the folders ``convert`` and
+    ``evaluate`` use (files matched by relative path or name); ``evaluation`` is evaluate's JSON result;
+    ``recipe`` is the run's resolved recipe when an experiment folder is given (its feature settings);
+    ``limit`` caps the items shown per direction, so a report of a large test set stays small.
+    """
+
+    converted: Path | None = None
+    reference: Path | None = None
+    source: Path | None = None
+    baseline: Path | None = None
+    cycled: Path | None = None
+    evaluation: dict[str, Any] | None = None
+    recipe: Any = None
+    limit: int = 8
 
 
 @dataclass
@@ -128,6 +149,10 @@ class Task:
 
     def write_builtin_data(self, out: Path) -> Path:
         raise CycleAudioError(f"task {self.name!r} has no built-in data")
+
+    def report(self, page: Page, inputs: ReportInputs) -> None:
+        """Add this task's section (media of ``inputs`` and the metrics of its evaluation) to ``page``."""
+        raise CycleAudioError(f"the {self.name} task has no report section")
 
     def converter(self, bundle: ModelBundle) -> Any:
         """An object converting in-memory inputs (arrays, MIDI, images) with ``bundle``, for notebooks."""

@@ -6,10 +6,11 @@
 # Stages: 0 write the built-in voices (train: non-parallel, eval: parallel), 1 train (male A -> female B),
 #         2 convert the male evaluation sentences (with the model, and statistics-only: the identity in place
 #         of the generator), 3 evaluate against the female speaker saying the same sentences: the
-#         unconverted male speech, the statistics-only and the model's conversions.
+#         unconverted male speech, the statistics-only and the model's conversions, 4 the HTML report of the
+#         run and the results (exp/builtin_voices/report/index.html).
 set -euo pipefail
 
-stage=0; stop_stage=3; recipe=vc_builtin_quick; exp=exp/builtin_voices
+stage=0; stop_stage=4; recipe=vc_builtin_quick; exp=exp/builtin_voices
 overrides=()
 . "$(dirname "$0")/../parse_options.sh"
 [ ${#positional[@]} -eq 0 ] || { echo "unexpected argument ${positional[0]}" >&2; exit 2; }
@@ -38,4 +39,11 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "stage 3: evaluation against the female speaker"
   cycleaudio evaluate "${exp}/converted" "${data}/eval/female" --source "${data}/eval/male" \
     --baseline "${exp}/statistics_only" --json "${exp}/evaluation.json"
+fi
+
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  echo "stage 4: report"
+  cycleaudio report "${exp}/model" -o "${exp}/report" --converted "${exp}/converted" \
+    --baseline "${exp}/statistics_only" --source "${data}/eval/male" --reference "${data}/eval/female" \
+    --evaluation "${exp}/evaluation.json"
 fi

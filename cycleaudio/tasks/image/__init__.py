@@ -16,7 +16,8 @@ import torch
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError
 from ...jobs import JobReport
-from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cyclegan_recipe_class
+from ...page import Page
+from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, ReportInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the image networks)
 from .convert import convert_images
 from .dataset import ImageCrops, center_crop, load_folder, resize_square
@@ -25,6 +26,7 @@ from .evaluate import evaluate_images, format_image_evaluation
 from .grid import grid_row, grid_rows
 from .inference import ImageTranslator
 from .io import SUFFIXES, to_uint8, to_unit, write_rgb
+from .report import image_report
 from .synthetic import synthetic_domain, write_builtin_images
 
 
@@ -176,6 +178,9 @@ class ImageTask(CycleGANTask):
 
     def format_evaluation(self, result: dict[str, Any]) -> str:
         return format_image_evaluation(result)
+
+    def report(self, page: Page, inputs: ReportInputs) -> None:
+        image_report(page, inputs)
 
 
 TASK = ImageTask()

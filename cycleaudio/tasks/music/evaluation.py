@@ -42,7 +42,9 @@ class Aligned:
     missing: list[str]
 
 
-def _by_stem(folder: Path) -> dict[str, Path]:
+def songs_by_name(folder: Path) -> dict[str, Path]:
+    """The MIDI files below ``folder`` by relative path without suffix (how folders are paired); none
+    when there is no such folder."""
     if not folder.is_dir():
         return {}
     return {str(p.relative_to(folder).with_suffix("")): p for p in find_inputs(folder, SUFFIXES)}
@@ -69,11 +71,11 @@ def _aligned_phrases(source: Path, transfer: Path, cycled: Path | None, settings
 
 def align(sources: Path, transfers: Path, cycled: Path | None, settings: RollSettings, phrase_steps: int) -> Aligned:
     """Pair every transfer with its source (and cycled version) by relative path without suffix."""
-    source_files, cycled_files = _by_stem(sources), _by_stem(cycled) if cycled else {}
+    source_files, cycled_files = songs_by_name(sources), songs_by_name(cycled) if cycled else {}
     parts: list[list[np.ndarray]] = [[], [], []]
     missing: list[str] = []
     songs = 0
-    for stem, transfer in sorted(_by_stem(transfers).items()):
+    for stem, transfer in sorted(songs_by_name(transfers).items()):
         if stem not in source_files:
             missing.append(f"{transfer}: no source {stem}.mid in {sources}")
             continue

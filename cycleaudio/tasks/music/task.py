@@ -9,16 +9,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from ...progress import tqdm
 
+from ... import plots
 from ...engine.classifier import DomainClassifier
 from ...engine.data import UnionSource
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, InputFileError
 from ...jobs import JobReport, plan_jobs
-from ..base import CycleGANTask, OnnxInputs, cyclegan_recipe_class
+from ...page import Page
+from ..base import CycleGANTask, OnnxInputs, ReportInputs, cyclegan_recipe_class
 from ..domain import DomainGate
 from . import nets  # noqa: F401  (registers the music networks)
 from .corpus import SUFFIXES, PhraseSource
@@ -26,6 +27,7 @@ from .domain_check import check_song
 from .domains import cache_folder, domain_files, domain_statistics, load_domain
 from .evaluation import evaluate_music, format_music
 from .inference import MusicTransfer
+from .report import music_report, roll_figure
 from .roll import load_roll, phrase_grid_times, roll_to_midi
 from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures
 from .synthetic import write_builtin
@@ -83,7 +85,8 @@ class MusicTask(CycleGANTask):
 
     # ------------------------------------------------------------------ samples during training
     def write_samples(self, recipe: Any, bundle: Any, step: int, exp_dir: Path, writer: Any) -> None:
-        """A few training phrases of each domain and their transfers, as MIDI and TensorBoard images."""
+        """A few training phrases of each domain and their transfers, as MIDI and as TensorBoard piano rolls
+        (the figure of the report)."""
         if not self._examples:
             return
         settings, folder = recipe.features.roll_settings(), exp_dir / "samples" / f"step_{step:07d}"
@@ -93,9 +96,9 @@ class MusicTask(CycleGANTask):
             times = phrase_grid_times(phrases.shape[2], settings.steps_per_beat)
             for k in range(len(phrases)):
                 write_midi(roll_to_midi(out[k], times, settings), folder / f"{direction}_{k}.mid")
-            pair = np.concatenate([phrases[:, 0], out[:, 0]], axis=1)  # source | transfer along time
-            image = torch.from_numpy(pair[:, :, ::-1].transpose(0, 2, 1).copy()).float().unsqueeze(1)
-            writer.add_images(f"samples/{direction}", image, step)
+                if writer is not None:
+                    figure = roll_figure({"source": phrases[k, 0], "transfer": out[k, 0]}, settings)
+                    writer.add_image(f"piano_roll/{direction}/{k}", plots.to_rgb(figure), step, dataformats="HWC")
 
     # ------------------------------------------------------------------ conversion
     def convert(self, bundle: Any, direction: str, source: Path, target: Path,
@@ -155,6 +158,9 @@ class MusicTask(CycleGANTask):
 
     def format_evaluation(self, result: dict[str, Any]) -> str:
         return format_music(result)
+
+    def report(self, page: Page, inputs: ReportInputs) -> None:
+        music_report(page, inputs)
 
 
 TASK = MusicTask()

@@ -18,13 +18,15 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from ... import plots
 from ...engine.bundle import ModelBundle
 from ...engine.data import RandomCrops
 from ...engine.device import pick_device
 from ...engine.trainer import TrainingData
 from ...errors import CycleAudioError, RecipeError
 from ...jobs import JobReport
-from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, cyclegan_recipe_class
+from ...page import Page
+from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, ReportInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
@@ -34,6 +36,7 @@ from .inference import VoiceConverter
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
 from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipeline, recipe_vocoder, vocoder_spec
 from .metrics import evaluate_voice, format_voice_evaluation
+from .report import voice_figure, voice_report
 from .synthetic import DATASET_VERSION, SPEAKERS, write_builtin_voices
 from .world import WorldSettings, analyze, synthesize
 
@@ -129,7 +132,7 @@ class VoiceTask(CycleGANTask):
     evaluate_options = VoiceEvaluateOptions
 
     def __init__(self) -> None:
-        self._sample_frames: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self._sample_frames: dict[tuple[str, str], list[tuple[str, np.ndarray, Any]]] = {}
         self._vocoders: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ training data
@@ -174,8 +177,8 @@ class VoiceTask(CycleGANTask):
         return TrainingData(sources["a"], sources["b"], statistics)
 
     # ------------------------------------------------------------------ samples during training
-    def _samples(self, recipe: Any, domain: str) -> list[tuple[str, Any]]:
-        """(name, analysed input) of the sample files: WORLD frames, or the waveform for mel models."""
+    def _samples(self, recipe: Any, domain: str) -> list[tuple[str, np.ndarray, Any]]:
+        """(name, waveform, analysed input) of the sample files: WORLD frames, or the waveform for mel models."""
         spec = recipe.data.domain_a if domain == "a" else recipe.data.domain_b
         key = (spec, repr(recipe.features))
         if key not in self._sample_frames:
@@ -183,7 +186,8 @@ class VoiceTask(CycleGANTask):
             files = audio_files(domain_folder(spec, recipe, split))[: recipe.data.sample_files]
             rate = recipe.features.sample_rate
             analyse = (lambda w: w) if recipe.features.kind == "mel" else (lambda w: analyze(w, world_settings(recipe)))
-            self._sample_frames[key] = [(p.stem, analyse(read_audio(p, rate))) for p in files]
+            waves = [(p.stem, read_audio(p, rate)) for p in files]
+            self._sample_frames[key] = [(name, wave, analyse(wave)) for name, wave in waves]
         return self._sample_frames[key]
 
     def _sample_converter(self, recipe: Any, bundle: ModelBundle, direction: str) -> Any:
@@ -196,16 +200,21 @@ class VoiceTask(CycleGANTask):
         return lambda frames: synthesize(convert_frames(bundle, direction, frames), world_settings(recipe))
 
     def write_samples(self, recipe: Any, bundle: ModelBundle, step: int, exp_dir: Path, writer: Any) -> None:
+        """Each sample's conversion as WAV and, in TensorBoard, as audio and as the log-mel spectrograms
+        and F0 contours of source and conversion (the figure of the report)."""
         rate = recipe.features.sample_rate
         for direction, domain in (("a2b", "a"), ("b2a", "b")):
             convert = self._sample_converter(recipe, bundle, direction)
-            for name, analysed in self._samples(recipe, domain):
+            for name, source, analysed in self._samples(recipe, domain):
                 wave = convert(analysed)
                 write_audio(exp_dir / "samples" / f"step_{step:07d}" / direction / f"{name}.wav", wave, rate)
                 if writer is not None:
                     peak = max(float(np.max(np.abs(wave))), 1e-9)
                     writer.add_audio(f"samples/{direction}/{name}", torch.from_numpy(wave / peak).float().unsqueeze(0),
                                      step, sample_rate=rate)
+                    figure = voice_figure({"source": source, "conversion": wave}, rate)
+                    writer.add_image(f"spectrogram_f0/{direction}/{name}", plots.to_rgb(figure), step,
+                                     dataformats="HWC")
 
     # ------------------------------------------------------------------ conversion and evaluation
     def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path,
@@ -240,6 +249,9 @@ class VoiceTask(CycleGANTask):
 
     def write_builtin_data(self, out: Path) -> Path:
         return write_builtin_voices(out)
+
+    def report(self, page: Page, inputs: ReportInputs) -> None:
+        voice_report(page, inputs)
 
 
 TASK = VoiceTask()

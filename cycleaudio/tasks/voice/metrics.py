@@ -147,17 +147,18 @@ def evaluate_voice(converted: Path, reference: Path, source: Path | None, baseli
 
 #: (JSON key, row label) of the table, baselines first
 ROWS = (("source", "unconverted"), ("statistics_only", "statistics-only"), ("converted", "converted"))
+#: (JSON key, column title) of the table
+COLUMNS = (("mcd_db", "MCD [dB]"), ("f0_rmse_hz", "F0 RMSE [Hz]"), ("log_f0_rmse_cents", "logF0 RMSE [cent]"),
+           ("log_f0_corr", "logF0 corr"), ("log_f0_mean_error_cents", "logF0 mean err [cent]"))
 
 
 def format_voice_evaluation(result: dict) -> str:
-    columns = [("mcd_db", "MCD [dB]"), ("f0_rmse_hz", "F0 RMSE [Hz]"), ("log_f0_rmse_cents", "logF0 RMSE [cent]"),
-               ("log_f0_corr", "logF0 corr"), ("log_f0_mean_error_cents", "logF0 mean err [cent]")]
     width = max(len(label) for _, label in ROWS) + 1
     lines = [f"{result['pairs']} pairs; cepstrum: {result['cepstrum']}",
-             f"{'':<{width}}" + "".join(f"{title:>22}" for _, title in columns)]
+             f"{'':<{width}}" + "".join(f"{title:>22}" for _, title in COLUMNS)]
     for key, label in ROWS:
         if key in result:
-            lines.append(f"{label:<{width}}" + "".join(f"{result[key][column]:>22.3f}" for column, _ in columns))
+            lines.append(f"{label:<{width}}" + "".join(f"{result[key][column]:>22.3f}" for column, _ in COLUMNS))
     for item in result.get("failed", []):
         lines.append(f"failed: {item['file']}: {item['reason']}")
     return "\n".join(lines)
