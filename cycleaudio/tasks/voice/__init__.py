@@ -169,7 +169,7 @@ class VoiceTask(CycleGANTask):
         stats = domain_statistics(utterances) if utterances else {}
         return [u.envelope for u in utterances], stats, failures
 
-    def _files(self, recipe: Any, key: str) -> tuple[list[Path], list[Path]]:
+    def domain_files(self, recipe: Any, key: str) -> tuple[list[Path], list[Path]]:
         """(training files, validation files) of domain ``key``; no validation files unless the recipe
         validates, so a run without validation trains on every file."""
         data = recipe.data
@@ -192,7 +192,7 @@ class VoiceTask(CycleGANTask):
         norm_key = MEL_KEY if feat.kind == "mel" else "envelope"
         sources, statistics = {}, {}
         for key, spec in (("a", recipe.data.domain_a), ("b", recipe.data.domain_b)):
-            files = self._files(recipe, key)[0]
+            files = self.domain_files(recipe, key)[0]
             features, stats, failures = self._domain_features(recipe, files, key)
             for path, reason in failures:
                 warn(f"skipping {path}: {reason}")
@@ -205,7 +205,7 @@ class VoiceTask(CycleGANTask):
         return TrainingData(sources["a"], sources["b"], statistics)
 
     def validator(self, recipe: Any) -> VoiceValidation:
-        valid = {key: self._files(recipe, key)[1] for key in ("a", "b")}
+        valid = {key: self.domain_files(recipe, key)[1] for key in ("a", "b")}
         for key, files in valid.items():
             if not files:
                 raise CycleAudioError(f"domain {key.upper()}: no validation files (data.valid_{key} is empty)")

@@ -14,7 +14,7 @@ best model instead of the last one:
 
 Validation files come from ``data.valid_a``/``data.valid_b`` or, when those are empty, are held out of
 the training folders; either way ``data.valid_files`` of them per domain are picked by a hash of their
-relative path, so the pick does not depend on listing order and stays put when files are added.
+relative path, so the pick depends neither on listing order nor on where the folder lies.
 """
 
 from __future__ import annotations
