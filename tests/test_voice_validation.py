@@ -81,6 +81,11 @@ def test_held_out_files_are_excluded_from_training(voices: Path) -> None:
     assert len(held_out) == 1 and held_out[0] not in training and len(training) == 3
     without = load_recipe("vc_male2female_debug", [f"data.domain_a={voices / 'male'}", "data.valid_files=1"])
     assert get_task("voice").domain_files(without, "a") == (sorted(training + held_out), [])  # not validating
+    overlapping = load_recipe("vc_male2female_debug", [f"data.domain_a={voices / 'male'}", "train.valid_every=2",
+                                                       f"data.valid_a={voices / 'male'}", f"data.valid_b={voices / 'female'}",
+                                                       "data.valid_files=2"])
+    training, held_out = get_task("voice").domain_files(overlapping, "a")
+    assert len(training) == 2 and not set(training) & set(held_out)
 
 
 def test_held_out_pick_is_stable(tmp_path: Path) -> None:

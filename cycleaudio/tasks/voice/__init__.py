@@ -170,8 +170,8 @@ class VoiceTask(CycleGANTask):
         return [u.envelope for u in utterances], stats, failures
 
     def domain_files(self, recipe: Any, key: str) -> tuple[list[Path], list[Path]]:
-        """(training files, validation files) of domain ``key``; no validation files unless the recipe
-        validates, so a run without validation trains on every file."""
+        """(training files, validation files) of domain ``key``; validation files never train (also when
+        ``valid_<key>`` overlaps the training folder), and none are held out unless the recipe validates."""
         data = recipe.data
         root = domain_folder(getattr(data, f"domain_{key}"), recipe)
         files = audio_files(root)
@@ -181,7 +181,11 @@ class VoiceTask(CycleGANTask):
         if not valid_spec:
             return split_off(files, root, data.valid_files)
         valid_root = domain_folder(valid_spec, recipe, "eval")
-        return files, pick(audio_files(valid_root), valid_root, data.valid_files)
+        valid = pick(audio_files(valid_root), valid_root, data.valid_files)
+        if not valid:
+            raise CycleAudioError(f"{valid_root}: no audio files to validate on (data.valid_{key})")
+        held = {v.resolve() for v in valid}
+        return [f for f in files if f.resolve() not in held], valid
 
     def prepare(self, recipe: Any, exp_dir: Path) -> TrainingData:
         feat = recipe.features
@@ -206,9 +210,6 @@ class VoiceTask(CycleGANTask):
 
     def validator(self, recipe: Any) -> VoiceValidation:
         valid = {key: self.domain_files(recipe, key)[1] for key in ("a", "b")}
-        for key, files in valid.items():
-            if not files:
-                raise CycleAudioError(f"domain {key.upper()}: no validation files (data.valid_{key} is empty)")
         try:
             utterances = {key: [read_utterance(p, recipe) for p in files] for key, files in valid.items()}
         except InputFileError as exc:
