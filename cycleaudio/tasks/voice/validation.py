@@ -62,11 +62,7 @@ def check_validation_recipe(recipe: Any) -> None:
 
 def hash_order(files: list[Path], root: Path) -> list[Path]:
     """``files`` ordered by a hash of their path below ``root``: a stable pick, independent of listing order."""
-    def key(path: Path) -> str:
-        relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
-        return hashlib.sha256(relative.as_posix().encode()).hexdigest()
-
-    return sorted(files, key=key)
+    return sorted(files, key=lambda path: hashlib.sha256(path.relative_to(root).as_posix().encode()).hexdigest())
 
 
 def split_off(files: list[Path], root: Path, count: int) -> tuple[list[Path], list[Path]]:
