@@ -22,7 +22,9 @@ from .config import apply_override, from_dict, read_yaml, to_dict
 from .engine.bundle import ModelBundle
 from .engine.checkpoint import (
     BEST_FILE,
+    BEST_KEY,
     EXPORT_FORMAT,
+    BestCheckpoint,
     GENERATOR_FORMATS,
     read_checkpoint,
     save_training_checkpoint,
@@ -179,8 +181,11 @@ def train(recipe: Any, exp_dir: Path, resume: bool = False, progress: bool = Tru
         device = pick_device(device_name)
         run = task.start_training(recipe, exp_dir, device, context)
         trainer = run.trainer
+        best = BestCheckpoint(exp_dir / BEST_FILE, run.valid_criterion)
         if resume:
-            trainer.load_state_dict(read_checkpoint(exp_dir, [trainer.checkpoint_format], map_location=device)[1])
+            state = read_checkpoint(exp_dir, [trainer.checkpoint_format], map_location=device)[1]
+            trainer.load_state_dict(state)
+            best.restore(state)
         if context.is_main:
             write_resolved_recipe(recipe, exp_dir)
         monitor = TrainingMonitor(exp_dir, trainer.total_steps, trainer.step, progress and context.is_main,
@@ -193,13 +198,27 @@ def train(recipe: Any, exp_dir: Path, resume: bool = False, progress: bool = Tru
         def checkpoint(state: dict[str, Any]) -> Path:
             if not context.is_main:
                 return checkpoint_dir / f"step_{trainer.step:07d}.pt"
+            if best.record() is not None:
+                state[BEST_KEY] = best.record()
             return save_training_checkpoint(state, checkpoint_dir, trainer.step, recipe.train.keep_checkpoints)
 
         def samples() -> None:
             if context.is_main:
                 run.samples(monitor.writer)
 
-        last = run_steps(trainer, recipe.train, monitor, checkpoint, samples)
+        def validate() -> None:
+            values = run.validate()
+            if values is None:
+                return
+            if best.offer(values[run.valid_criterion], trainer.step, trainer.state_dict):
+                note = f"(best {run.valid_criterion} so far: written to {BEST_FILE})"
+            elif best.step >= 0:
+                note = f"(best {run.valid_criterion} {best.value:.4f} at step {best.step})"
+            else:
+                note = f"({run.valid_criterion} not finite: no {BEST_FILE} yet)"
+            monitor.log_values("valid", trainer.step, values, note)
+
+        last = run_steps(trainer, recipe.train, monitor, checkpoint, samples, validate, run.valid_every)
         produced = run.finish() if context.is_main else None
         context.barrier()  # no rank tears the process group down while another still uses it
         return produced or last

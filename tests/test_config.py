@@ -53,6 +53,15 @@ def test_voice_recipe_has_the_paper_settings() -> None:
         (lambda r: r["loss"].update(lambda_cycle=float("inf")), r"loss\.lambda_cycle must be a finite number"),
         (lambda r: r["data"].update(domain_a="builtin:robot"), r"built-in speakers are builtin:male"),
         (lambda r: r["optim"].update(betas=[0.5]), r"optim\.betas must be tuple"),
+        (lambda r: r["train"].update(valid_criterion="mcdd"),
+         r"r\.yaml: train\.valid_criterion must be one of cycle, identity \(mcd and log_f0_mean_error need "
+         r"data\.valid_reference\), got 'mcdd'$"),
+        (lambda r: (r["train"].update(valid_criterion="loss"), r["data"].update(valid_reference="/refs")),
+         r"train\.valid_criterion must be one of cycle, identity, mcd, log_f0_mean_error, got 'loss'$"),
+        (lambda r: r["train"].update(valid_every=100), r"train\.valid_every needs validation files"),
+        (lambda r: r["train"].update(valid_every=-1), r"train\.valid_every must be >= 0"),
+        (lambda r: r["data"].update(valid_a="/a"), r"data\.valid_a and data\.valid_b go together"),
+        (lambda r: r["data"].update(valid_reference="builtin:robot"), r"data\.valid_reference: built-in speakers"),
     ],
 )
 def test_bad_recipes_name_file_key_and_allowed(tmp_path: Path, mutate, message: str) -> None:
@@ -83,3 +92,9 @@ def test_unknown_recipe_name_suggests_the_nearest_shipped_ones() -> None:
         load_recipe("vc_male2femal")
     with pytest.raises(RecipeError, match="`cycleaudio recipes` lists the shipped ones"):
         load_recipe("zzzzzz")
+
+
+@pytest.mark.parametrize("name", ["music_classical2pop_debug", "image_debug"])
+def test_tasks_without_validation_refuse_valid_every(name: str) -> None:
+    with pytest.raises(RecipeError, match=r"train\.valid_every: the (music|image) task has no validation during training"):
+        load_recipe(name, ["train.valid_every=10"])

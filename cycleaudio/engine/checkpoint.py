@@ -7,10 +7,11 @@ says what it is in its ``format`` key; :func:`read_checkpoint` refuses a file of
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -25,6 +26,8 @@ GENERATOR_FORMATS = (TRAINING_FORMAT, EXPORT_FORMAT)
 #: where an experiment folder keeps the file to load, first match wins
 RUN_FILES = ("checkpoints/latest.pt", "latest.pt")
 BEST_FILE = "checkpoints/best.pt"
+#: key of the best-so-far validation record inside every training checkpoint
+BEST_KEY = "best"
 
 
 def write_atomically(state: dict[str, Any], path: Path) -> None:
@@ -116,3 +119,40 @@ def tensors_finite(tree: Any) -> bool:
     if isinstance(tree, (list, tuple)):
         return all(tensors_finite(v) for v in tree)
     return True
+
+
+class BestCheckpoint:
+    """The lowest validation criterion seen so far and the file (``best.pt``) holding that training state.
+
+    Its record (criterion, value, step) travels in every training checkpoint, so a resumed run compares
+    its validations against the best of the whole run, not against nothing, and never replaces
+    ``best.pt`` with a worse model.  A record of another criterion (the recipe changed it on resume)
+    cannot be compared and is ignored.
+    """
+
+    def __init__(self, path: Path, criterion: str) -> None:
+        self.path, self.criterion = path, criterion
+        self.value, self.step = math.inf, -1
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take over the record a resumed checkpoint carries, if it is of the same criterion."""
+        record = state.get(BEST_KEY)
+        if isinstance(record, dict) and record.get("criterion") == self.criterion:
+            self.value, self.step = float(record["value"]), int(record["step"])
+
+    def record(self) -> dict[str, Any] | None:
+        """What goes into a checkpoint; None until a validation has set a value."""
+        if self.step < 0:
+            return None
+        return {"criterion": self.criterion, "value": self.value, "step": self.step}
+
+    def offer(self, value: float, step: int, state: Callable[[], dict[str, Any]]) -> bool:
+        """Write ``state()`` to :attr:`path` (atomically) if ``value`` is finite and lower than the best
+        so far; returns whether it was written.  ``state`` is called only then (it copies the weights)."""
+        if not math.isfinite(value) or value >= self.value:
+            return False
+        self.value, self.step = value, step
+        best = state()
+        best[BEST_KEY] = self.record()
+        write_atomically(best, self.path)
+        return True

@@ -89,6 +89,16 @@ class TrainingMonitor:
         self.log_text(f"step {step} {text} steps/s={rate:.2f}")
         return means
 
+    def log_values(self, group: str, step: int, values: dict[str, float], note: str = "") -> None:
+        """Scalars measured outside the step (validation) as ``group/<name>`` in TensorBoard and one
+        ``group step N name=value ... note`` line in train.log."""
+        if not self.enabled:
+            return
+        for key, value in values.items():
+            self.writer.add_scalar(f"{group}/{key}", value, step)
+        text = " ".join(f"{k}={v:.4f}" for k, v in values.items())
+        self.log_text(f"{group} step {step} {text}" + (f" {note}" if note else ""))
+
     def log_text(self, line: str) -> None:
         if self.log_file is None:
             return

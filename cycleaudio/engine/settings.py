@@ -100,7 +100,9 @@ class TrainConfig:
     """How long, how big and how often; ``steps`` or ``epochs`` sets the length.
 
     ``precision: auto`` picks bf16 autocast where the device computes it natively (CUDA GPUs with bf16,
-    CPUs with AVX-512 BF16 or AMX) and fp32 elsewhere.
+    CPUs with AVX-512 BF16 or AMX) and fp32 elsewhere.  ``valid_every`` steps (0 = never) the task scores
+    its held-out data and ``checkpoints/best.pt`` keeps the state with the lowest ``valid_criterion``;
+    which criteria exist is the task's business (it checks the name when the recipe loads).
     """
 
     steps: int | None = None
@@ -114,7 +116,11 @@ class TrainConfig:
     sample_every: int = 1000
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
+    valid_every: int = 0
+    valid_criterion: str = "cycle"
     out_dir: str = "exp/default"
 
     def validate(self) -> None:
         check_loop_settings(self)
+        if self.valid_every < 0:
+            raise ValueError(f"valid_every must be >= 0 (0 = never), got {self.valid_every}")

@@ -208,8 +208,11 @@ class NonFiniteLoss(CycleAudioError):
 
 
 def run_steps(trainer: Trainer, cfg: Any, monitor: TrainingMonitor, checkpoint: Callable[[dict[str, Any]], Path],
-              samples: Callable[[], None]) -> Path:
-    """The loop every trainer shares: step, log, checkpoint and sample on ``cfg``'s intervals.
+              samples: Callable[[], None], validate: Callable[[], None] | None = None, valid_every: int = 0) -> Path:
+    """The loop every trainer shares: step, log, validate, checkpoint and sample on ``cfg``'s intervals.
+
+    ``validate`` runs every ``valid_every`` steps and at the last step, before that step's checkpoint,
+    so the checkpoint carries what the validation found (the best-so-far record).
 
     Before anything is logged or written, the losses since the last check must be finite (and, before a
     checkpoint, the weights too): a NaN stops training with a one-line message naming its step, and no
@@ -236,6 +239,9 @@ def run_steps(trainer: Trainer, cfg: Any, monitor: TrainingMonitor, checkpoint: 
             if step % cfg.log_every == 0 or step == total:
                 check_finite()
                 monitor.flush(step, trainer.learning_rates())
+            if validate is not None and valid_every > 0 and (step % valid_every == 0 or step == total):
+                check_finite()
+                validate()
             if step % cfg.checkpoint_every == 0 or step == total:
                 state = trainer.state_dict()
                 check_finite(state)

@@ -92,16 +92,36 @@ class OnnxInputs:
 @dataclass
 class TrainingRun:
     """A training the runner can drive: the trainer, plus what the task does at sample points
-    (``samples(writer)``) and once at the end (``finish()``, returning the file to report, if not the
-    last checkpoint)."""
+    (``samples(writer)``), once at the end (``finish()``, returning the file to report, if not the
+    last checkpoint) and every ``valid_every`` steps (``validate()``: named scores of held-out data,
+    lower is better for ``valid_criterion``, which the runner keeps the best checkpoint by; None when
+    there is nothing to validate)."""
 
     trainer: Trainer
     samples: Callable[[Any], None] = lambda writer: None
     finish: Callable[[], Path | None] = lambda: None
+    validate: Callable[[], dict[str, float] | None] = lambda: None
+    valid_every: int = 0
+    valid_criterion: str = ""
 
 
-def cyclegan_recipe_class(name: str, data_class: type, features_class: type) -> type:
-    """The recipe dataclass of a CycleGAN task: the engine's sections plus the task's data and features."""
+#: scores a CycleGAN task's validation computes from the generators (see ``CycleGANTask.validator``)
+Validator = Callable[[ModelBundle], dict[str, float]]
+
+
+def refuse_validation(recipe: Any) -> None:
+    """The recipe check of a CycleGAN task without validation: asking for it is an error, not a no-op."""
+    if recipe.train.valid_every > 0:
+        raise ValueError(f"train.valid_every: the {recipe.task} task has no validation during training; set it to 0")
+
+
+def cyclegan_recipe_class(name: str, data_class: type, features_class: type,
+                          check: Callable[[Any], None] = refuse_validation) -> type:
+    """The recipe dataclass of a CycleGAN task: the engine's sections plus the task's data and features.
+
+    ``check(recipe)`` validates what spans sections once they are all read (the validation settings:
+    ``train.valid_*`` against the task's data); it raises ValueError with the message for the user.
+    """
     return dataclasses.make_dataclass(
         name,
         [
@@ -115,6 +135,7 @@ def cyclegan_recipe_class(name: str, data_class: type, features_class: type) -> 
             ("optim", OptimConfig, field(default_factory=OptimConfig)),
             ("train", TrainConfig, field(default_factory=TrainConfig)),
         ],
+        namespace={"validate": lambda self: check(self)},
     )
 
 
@@ -175,6 +196,11 @@ class CycleGANTask(Task):
         """The generator inputs an ONNX export traces and checks; only the task knows their layout."""
         raise CycleAudioError(f"{self.name} models cannot be exported to ONNX")
 
+    def validator(self, recipe: Any) -> Validator | None:
+        """Read the held-out data once and return what scores the generators on it (called after
+        :meth:`prepare`, only when ``train.valid_every`` > 0); None: the task has no validation."""
+        return None
+
     def start_training(self, recipe: Any, exp_dir: Path, device: torch.device,
                        context: DistributedContext) -> TrainingRun:
         if not context.is_main:  # rank 0 extracts and caches features first; the others then read the cache
@@ -183,13 +209,24 @@ class CycleGANTask(Task):
         if context.is_main:
             context.barrier()
         trainer = CycleGANTrainer(recipe, data, device, context)
+        # rank 0 alone validates (it alone logs and writes checkpoints)
+        validator = self.validator(recipe) if recipe.train.valid_every > 0 and context.is_main else None
 
-        def samples(writer: Any) -> None:
+        def evaluated(use: Callable[[ModelBundle], Any]) -> Any:
+            """``use(bundle)`` on the current generators in eval mode without gradients, then back to training."""
             model = trainer.model
             model.eval()
-            with torch.no_grad():
-                bundle = ModelBundle(recipe, model.g_ab, model.g_ba, data.statistics, device, step=trainer.step)
-                self.write_samples(recipe, bundle, trainer.step, exp_dir, writer)
-            model.train()
+            try:
+                with torch.no_grad():
+                    return use(ModelBundle(recipe, model.g_ab, model.g_ba, data.statistics, device, step=trainer.step))
+            finally:
+                model.train()
 
-        return TrainingRun(trainer, samples)
+        def samples(writer: Any) -> None:
+            evaluated(lambda bundle: self.write_samples(recipe, bundle, trainer.step, exp_dir, writer))
+
+        def validate() -> dict[str, float] | None:
+            return evaluated(validator) if validator is not None else None
+
+        return TrainingRun(trainer, samples, validate=validate, valid_every=recipe.train.valid_every,
+                           valid_criterion=recipe.train.valid_criterion)

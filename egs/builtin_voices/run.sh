@@ -3,7 +3,8 @@
 #
 #   bash egs/builtin_voices/run.sh [--stage N] [--stop_stage N] [--recipe vc_builtin_quick] [--set KEY=VALUE ...]
 #
-# Stages: 0 write the built-in voices (train: non-parallel, eval: parallel), 1 train (male A -> female B),
+# Stages: 0 write the built-in voices (train: non-parallel, eval: parallel), 1 train (male A -> female B;
+#         validation MCD against the female speaker on 3 evaluation sentences every 250 steps in train.log),
 #         2 convert the male evaluation sentences (with the model, and statistics-only: the identity in place
 #         of the generator), 3 evaluate against the female speaker saying the same sentences: the
 #         unconverted male speech, the statistics-only and the model's conversions, 4 the HTML report of the
@@ -25,7 +26,9 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "stage 1: training"
   resume=(); [ -f "${exp}/model/checkpoints/latest.pt" ] && resume=(--resume)
   cycleaudio train "$recipe" --out "${exp}/model" --set "data.domain_a=${data}/train/male" \
-    --set "data.domain_b=${data}/train/female" "${overrides[@]}" "${resume[@]}"
+    --set "data.domain_b=${data}/train/female" --set "data.valid_a=${data}/eval/male" \
+    --set "data.valid_b=${data}/eval/female" --set "data.valid_reference=${data}/eval/female" \
+    "${overrides[@]}" "${resume[@]}"
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then

@@ -23,12 +23,12 @@ from ...engine.bundle import ModelBundle
 from ...engine.data import RandomCrops
 from ...engine.device import pick_device
 from ...engine.trainer import TrainingData
-from ...errors import CycleAudioError, RecipeError
+from ...errors import CycleAudioError, InputFileError, RecipeError
 from ...jobs import JobReport
 from ...page import Page
 from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, ReportInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the voice networks)
-from .audio import AUDIO_SUFFIXES, read_audio, write_audio
+from .audio import AUDIO_SUFFIXES, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
 from .domain_check import check_frames, mel_checker
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
@@ -38,26 +38,47 @@ from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipelin
 from .metrics import evaluate_voice, format_voice_evaluation
 from .report import voice_figure, voice_report
 from .synthetic import DATASET_VERSION, SPEAKERS, write_builtin_voices
-from .world import WorldSettings, analyze, synthesize
+from .validation import (
+    VoiceValidation,
+    check_validation_recipe,
+    analyse_wave,
+    pick,
+    read_references,
+    read_utterance,
+    split_off,
+)
+from .world import WorldSettings, synthesize
 
 BUILTIN_PREFIX = "builtin:"
 
 
 @dataclass
 class VoiceData:
-    """Where the two speakers' recordings are."""
+    """Where the two speakers' recordings are, and the held-out ones validated on during training
+    (used when ``train.valid_every`` > 0, see :mod:`.validation`): ``valid_a``/``valid_b`` folders
+    (``builtin:<speaker>``: its parallel evaluation sentences), else ``valid_files`` per domain held out of
+    the training folders; ``valid_files`` also caps how many of the ``valid_*`` folders' files are used
+    (0 = all); ``valid_reference`` holds the B speaker saying what the A validation files say."""
 
     domain_a: str = "builtin:male"
     domain_b: str = "builtin:female"
     cache_dir: str = ""
     workers: int = 0
     sample_files: int = 2
+    valid_a: str = ""
+    valid_b: str = ""
+    valid_files: int = 0
+    valid_reference: str = ""
 
     def validate(self) -> None:
-        for key in ("domain_a", "domain_b"):
+        for key in ("domain_a", "domain_b", "valid_a", "valid_b", "valid_reference"):
             value = getattr(self, key)
             if value.startswith(BUILTIN_PREFIX) and value[len(BUILTIN_PREFIX):] not in SPEAKERS:
                 raise ValueError(f"data.{key}: built-in speakers are {', '.join(BUILTIN_PREFIX + s for s in SPEAKERS)}")
+        if bool(self.valid_a) != bool(self.valid_b):
+            raise ValueError("data.valid_a and data.valid_b go together (or leave both empty and set data.valid_files)")
+        if self.valid_files < 0:
+            raise ValueError(f"data.valid_files must be >= 0, got {self.valid_files}")
 
 
 @dataclass
@@ -126,7 +147,7 @@ def warn(message: str) -> None:
 
 class VoiceTask(CycleGANTask):
     name = "voice"
-    recipe_class = cyclegan_recipe_class("VoiceRecipe", VoiceData, VoiceFeatures)
+    recipe_class = cyclegan_recipe_class("VoiceRecipe", VoiceData, VoiceFeatures, check_validation_recipe)
     suffixes = AUDIO_SUFFIXES
     convert_options = VoiceConvertOptions
     evaluate_options = VoiceEvaluateOptions
@@ -155,6 +176,24 @@ class VoiceTask(CycleGANTask):
         stats = domain_statistics(utterances) if utterances else {}
         return [u.envelope for u in utterances], stats, failures
 
+    def domain_files(self, recipe: Any, key: str) -> tuple[list[Path], list[Path]]:
+        """(training files, validation files) of domain ``key``; validation files never train (also when
+        ``valid_<key>`` overlaps the training folder), and none are held out unless the recipe validates."""
+        data = recipe.data
+        root = domain_folder(getattr(data, f"domain_{key}"), recipe)
+        files = audio_files(root)
+        if recipe.train.valid_every <= 0:
+            return files, []
+        valid_spec = getattr(data, f"valid_{key}")
+        if not valid_spec:
+            return split_off(files, root, data.valid_files)
+        valid_root = domain_folder(valid_spec, recipe, "eval")
+        valid = pick(audio_files(valid_root), valid_root, data.valid_files)
+        if not valid:
+            raise CycleAudioError(f"{valid_root}: no audio files to validate on (data.valid_{key})")
+        held = {v.resolve() for v in valid}
+        return [f for f in files if f.resolve() not in held], valid
+
     def prepare(self, recipe: Any, exp_dir: Path) -> TrainingData:
         feat = recipe.features
         dim = recipe.model.generator.args.get("feature_dim", feat.dim)
@@ -164,7 +203,7 @@ class VoiceTask(CycleGANTask):
         norm_key = MEL_KEY if feat.kind == "mel" else "envelope"
         sources, statistics = {}, {}
         for key, spec in (("a", recipe.data.domain_a), ("b", recipe.data.domain_b)):
-            files = audio_files(domain_folder(spec, recipe))
+            files = self.domain_files(recipe, key)[0]
             features, stats, failures = self._domain_features(recipe, files, key)
             for path, reason in failures:
                 warn(f"skipping {path}: {reason}")
@@ -176,6 +215,19 @@ class VoiceTask(CycleGANTask):
         statistics["features"] = {"kind": feat.kind, "sample_rate": feat.sample_rate}
         return TrainingData(sources["a"], sources["b"], statistics)
 
+    def validator(self, recipe: Any) -> VoiceValidation:
+        valid = {key: self.domain_files(recipe, key)[1] for key in ("a", "b")}
+        try:
+            utterances = {key: [read_utterance(p, recipe) for p in files] for key, files in valid.items()}
+        except InputFileError as exc:
+            raise CycleAudioError(f"{exc.path}: unusable validation file ({exc.reason})") from None
+        references, rate = {}, recipe.features.sample_rate
+        if recipe.data.valid_reference:
+            folder = domain_folder(recipe.data.valid_reference, recipe, "eval")
+            references, rate = read_references(folder, [u.name for u in utterances["a"]])
+        return VoiceValidation(recipe, utterances["a"], utterances["b"], references, rate,
+                               lambda bundle, direction: self._sample_converter(recipe, bundle, direction))
+
     # ------------------------------------------------------------------ samples during training
     def _samples(self, recipe: Any, domain: str) -> list[tuple[str, np.ndarray, Any]]:
         """(name, waveform, analysed input) of the sample files: WORLD frames, or the waveform for mel models."""
@@ -184,10 +236,8 @@ class VoiceTask(CycleGANTask):
         if key not in self._sample_frames:
             split = "eval" if spec.startswith(BUILTIN_PREFIX) else "train"
             files = audio_files(domain_folder(spec, recipe, split))[: recipe.data.sample_files]
-            rate = recipe.features.sample_rate
-            analyse = (lambda w: w) if recipe.features.kind == "mel" else (lambda w: analyze(w, world_settings(recipe)))
-            waves = [(p.stem, read_audio(p, rate)) for p in files]
-            self._sample_frames[key] = [(name, wave, analyse(wave)) for name, wave in waves]
+            waves = [(p.stem, read_audio(p, recipe.features.sample_rate)) for p in files]
+            self._sample_frames[key] = [(name, wave, analyse_wave(wave, recipe)) for name, wave in waves]
         return self._sample_frames[key]
 
     def _sample_converter(self, recipe: Any, bundle: ModelBundle, direction: str) -> Any:

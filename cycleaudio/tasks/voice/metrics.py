@@ -41,16 +41,22 @@ class PairScores:
     aligned_frames: int
 
 
-def _features(path: Path, settings: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
-    frames = analyze(read_audio(path, settings.sample_rate), settings)
+def metric_settings(sample_rate: int) -> WorldSettings:
+    """The analysis every score uses (the cepstrum definition above), at the references' rate."""
+    return WorldSettings(sample_rate=sample_rate, envelope_dim=36)
+
+
+def wave_features(wave: np.ndarray, settings: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(c1..c35 per frame, F0) of a waveform at ``settings.sample_rate``: what :func:`score_features` compares."""
+    frames = analyze(wave, settings)
     return frames.envelope[:, 1:], frames.f0
 
 
-def score_pair(converted: Path, reference: Path, sample_rate: int) -> PairScores:
-    """MCD and F0 errors of one converted (or source) file against its parallel reference."""
-    settings = WorldSettings(sample_rate=sample_rate, envelope_dim=36)
-    cep_x, f0_x = _features(converted, settings)
-    cep_y, f0_y = _features(reference, settings)
+def score_features(converted: tuple[np.ndarray, np.ndarray], reference: tuple[np.ndarray, np.ndarray]) -> PairScores:
+    """MCD and F0 errors of one converted (or source) utterance against its parallel reference, both given
+    as :func:`wave_features`; training validation scores in-memory conversions with it exactly as files are."""
+    cep_x, f0_x = converted
+    cep_y, f0_y = reference
     _, path = librosa.sequence.dtw(X=cep_x.T, Y=cep_y.T, metric="euclidean")
     i, j = path[::-1, 0], path[::-1, 1]
     mcd = float(np.mean(MCD_SCALE * np.sqrt(np.sum((cep_x[i] - cep_y[j]) ** 2, axis=1))))
@@ -68,6 +74,17 @@ def score_pair(converted: Path, reference: Path, sample_rate: int) -> PairScores
         log_f0_mean_error_cents=float(abs(1200.0 * (np.log2(f0_x[f0_x > 0]).mean() - np.log2(f0_y[f0_y > 0]).mean()))),
         aligned_frames=len(i),
     )
+
+
+def file_features(path: Path, settings: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`wave_features` of a file, read (and resampled) at ``settings.sample_rate``."""
+    return wave_features(read_audio(path, settings.sample_rate), settings)
+
+
+def score_pair(converted: Path, reference: Path, sample_rate: int) -> PairScores:
+    """MCD and F0 errors of one converted (or source) file against its parallel reference."""
+    settings = metric_settings(sample_rate)
+    return score_features(file_features(converted, settings), file_features(reference, settings))
 
 
 def match_by_name(converted: Path, reference: Path) -> list[tuple[Path, Path]]:

@@ -1,0 +1,97 @@
+"""Voice validation during training: held-out files, scores in train.log and TensorBoard, best.pt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from cycleaudio.cli import main
+from cycleaudio.engine.checkpoint import BEST_FILE
+from cycleaudio.runner import get_task, load_bundle, load_recipe
+from cycleaudio.tasks.voice.validation import hash_order, split_off
+
+from .voice_data import write_speaker
+
+pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
+
+DEBUG = ["--set", "train.steps=4", "--set", "train.sample_every=0", "--set", "train.checkpoint_every=2",
+         "--set", "train.valid_every=2"]
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("voices")
+    write_speaker(root / "male", "male", [1, 3, 5, 7])
+    write_speaker(root / "female", "female", [2, 4, 6, 8])
+    write_speaker(root / "eval_male", "male", [10, 11], take=1)  # parallel: the same sentences
+    write_speaker(root / "eval_female", "female", [10, 11], take=1)
+    return root
+
+
+def _train(root: Path, exp: Path, *sets: str) -> None:
+    result = CliRunner().invoke(main, [
+        "train", "vc_male2female_debug", "--out", str(exp), "--quiet",
+        "--set", f"data.domain_a={root / 'male'}", "--set", f"data.domain_b={root / 'female'}",
+        "--set", f"data.cache_dir={root / 'cache'}", *DEBUG, *[a for s in sets for a in ("--set", s)],
+    ])
+    assert result.exit_code == 0, result.output
+
+
+def test_validation_against_references_logs_scores_and_keeps_best(voices: Path) -> None:
+    exp = voices / "exp"
+    _train(voices, exp, f"data.valid_a={voices / 'eval_male'}", f"data.valid_b={voices / 'eval_female'}",
+           f"data.valid_reference={voices / 'eval_female'}", "train.valid_criterion=mcd")
+
+    lines = [line for line in (exp / "train.log").read_text().splitlines() if " valid step " in line]
+    assert len(lines) == 2 and " valid step 2 " in lines[0] and " valid step 4 " in lines[1]
+    for key in ("cycle=", "identity=", "mcd=", "log_f0_mean_error="):
+        assert key in lines[0], lines[0]
+    scalars = EventAccumulator(str(exp / "tb")).Reload().Tags()["scalars"]
+    assert {"valid/cycle", "valid/identity", "valid/mcd", "valid/log_f0_mean_error"} <= set(scalars)
+
+    mcds = {step: float(line.split("mcd=")[1].split()[0]) for step, line in zip((2, 4), lines)}
+    best_step = min(mcds, key=mcds.get)
+    record = torch.load(exp / BEST_FILE, weights_only=True)["best"]
+    assert record["criterion"] == "mcd" and record["step"] == best_step
+    assert record["value"] == pytest.approx(mcds[best_step], abs=1e-4)
+    assert 0 < record["value"] < 30  # dB, the evaluation's definition
+
+    assert load_bundle(exp, "cpu", which="best").step == best_step
+    out = voices / "converted_best"
+    result = CliRunner().invoke(main, ["convert", "--model", str(exp), "--checkpoint", "best", "--direction", "a2b",
+                                       str(voices / "eval_male"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.wav")) == ["s0010.wav", "s0011.wav"]
+
+
+def test_held_out_files_are_excluded_from_training(voices: Path) -> None:
+    exp = voices / "exp_split"
+    _train(voices, exp, "data.valid_files=1")  # no references: criterion cycle
+    state = torch.load(exp / BEST_FILE, weights_only=True)
+    assert state["statistics"]["a"]["files"] == 3 and state["statistics"]["b"]["files"] == 3  # 4 minus 1 held out
+    assert "mcd=" not in (exp / "train.log").read_text() and state["best"]["criterion"] == "cycle"
+
+    recipe = load_recipe("vc_male2female_debug", [f"data.domain_a={voices / 'male'}", "data.valid_files=1",
+                                                  "train.valid_every=2"])
+    training, held_out = get_task("voice").domain_files(recipe, "a")
+    assert len(held_out) == 1 and held_out[0] not in training and len(training) == 3
+    without = load_recipe("vc_male2female_debug", [f"data.domain_a={voices / 'male'}", "data.valid_files=1"])
+    assert get_task("voice").domain_files(without, "a") == (sorted(training + held_out), [])  # not validating
+    overlapping = load_recipe("vc_male2female_debug", [f"data.domain_a={voices / 'male'}", "train.valid_every=2",
+                                                       f"data.valid_a={voices / 'male'}", f"data.valid_b={voices / 'female'}",
+                                                       "data.valid_files=2"])
+    training, held_out = get_task("voice").domain_files(overlapping, "a")
+    assert len(training) == 2 and not set(training) & set(held_out)
+
+
+def test_held_out_pick_is_stable(tmp_path: Path) -> None:
+    files = [tmp_path / f"{i:03d}.wav" for i in range(10)]
+    kept, held = split_off(files, tmp_path, 3)
+    assert set(split_off(list(reversed(files)), tmp_path, 3)[1]) == set(held)  # listing order does not matter
+    assert set(held) == set(hash_order(files, tmp_path)[:3]) and not set(held) & set(kept)
+    moved = [tmp_path / "elsewhere" / f.name for f in files]  # the pick hashes paths below the folder
+    assert [f.name for f in split_off(moved, tmp_path / "elsewhere", 3)[1]] == [f.name for f in held]
