@@ -63,8 +63,8 @@ def upsampling(in_channels: int, out_channels: int, mode: str, kernel_size: int)
     happens to balance the taps, which short runs do not (Odena et al. 2016, "Deconvolution and
     checkerboard artifacts").  ``resize_conv`` (nearest-neighbour x2, then a reflect-padded 3x3
     convolution) has no such phases: nearest upsampling has no energy at the stride-2 frequencies and
-    the convolution cannot add any, so only later nonlinearities could.  It costs 4x the multiply-adds
-    of the transposed layer it replaces.
+    the convolution cannot add any away from the borders, so only later nonlinearities could.  It costs
+    4x the multiply-adds of the transposed layer it replaces.
     """
     if mode == "transposed":
         return nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=2, padding=1,
