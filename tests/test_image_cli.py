@@ -49,8 +49,13 @@ def test_shipped_recipes_validate_and_are_fully_commented() -> None:
     assert (full.optim.schedule.unit, full.optim.schedule.constant, full.optim.schedule.decay, full.train.epochs) == \
         ("epoch", 100, 100, 200)
     assert (full.optim.g_lr, full.optim.d_lr, full.optim.betas[0]) == (2e-4, 2e-4, 0.5)
+    assert full.model.generator.args.get("upsample", "transposed") == "transposed"  # the reference's upsampling
     load_recipe(RECIPES / "image_debug.yaml")
-    for name in ("image_horse2zebra.yaml", "image_debug.yaml"):
+    hour = load_recipe(RECIPES / "image_cpu_hour.yaml")
+    assert (hour.features.crop_size, hour.model.generator.args["upsample"], hour.optim.schedule.unit) == \
+        (128, "resize_conv", "step")
+    assert hour.optim.schedule.constant + hour.optim.schedule.decay == hour.train.steps
+    for name in ("image_horse2zebra.yaml", "image_debug.yaml", "image_cpu_hour.yaml"):
         assert read_yaml(RECIPES / name)["description"]
         for line in (RECIPES / name).read_text().splitlines():
             assert not line.strip() or "#" in line, f"{name}: uncommented line {line!r}"
@@ -114,6 +119,8 @@ def test_train_convert_evaluate_on_generated_images(tmp_path: Path) -> None:
     assert scores["p_target"]["source"] < 0.2 and scores["p_target"]["reference"] > 0.8
     assert {"strength", "fid", "kid", "fid_source"} <= set(scores)
     assert "transfer strength S" in result.output and "FID" in result.output
+    assert scores["checkerboard"]["pairs"] == 16 and scores["checkerboard"]["ratio"] > 0
+    assert "checkerboard (stride-2 energy share" in result.output
 
     # a saved classifier (trained from folders) gives the same kind of report
     clf = api.train("image_classifier", out=tmp_path / "clf", progress=False,
@@ -122,6 +129,7 @@ def test_train_convert_evaluate_on_generated_images(tmp_path: Path) -> None:
     result = api.evaluate(fake_b, data / "testB", task="image", classifier=str(clf))
     assert result["direction"] == "A->B" and not result["classifier"]["trained_here"]
     assert result["classifier"]["image_size"] == 32 and "strength" not in result
+    assert result["checkerboard"]["pairs"] == 0 and "ratio" not in result["checkerboard"]  # no source to compare
     flipped = api.evaluate(data / "testA", data / "testA", task="image", classifier=str(clf))
     assert flipped["direction"] == "B->A"
 

@@ -9,6 +9,10 @@ without one, a classifier is trained here (at the images' size, at most 128 px) 
 and ``REFERENCE``, and every score is computed on the other half (converted and cycled images are
 matched to held-out sources by file name), so the classifier never judges images it was trained on.
 
+The checkerboard number (``artifacts.py``) is the converted images' share of energy at the stride-2
+frequencies over that of their sources (paired by file name, compared at the converted size): near 1
+is clean, well above 1 a visible checkerboard from the generator's upsampling.
+
 FID and KID (``fid.py``) compare converted with reference images and, as a baseline, the unconverted
 source with the reference; they need ``--inception`` weights, nothing is downloaded.
 """
@@ -23,6 +27,7 @@ import torch
 
 from ...engine.classifier import DomainClassifier, transfer_strength
 from ...errors import CycleAudioError
+from .artifacts import checkerboard_ratio, mean_stride2_share
 from .classify import DEFAULT_SIZE, as_batch, load_image_classifier, train_image_classifier
 from .dataset import load_folder
 from .fid import InceptionFeatures, frechet_distance, kernel_inception_distance
@@ -40,6 +45,9 @@ class _Images:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def by_key(self) -> dict[str, torch.Tensor]:
+        return dict(zip(self.keys, self.images))
 
     def subset(self, keys: set[str] | None) -> list[torch.Tensor]:
         """Images whose key is in ``keys`` (all of them if none match or ``keys`` is None)."""
@@ -126,6 +134,17 @@ def _transfer_scores(options: Any, converted: _Images, reference: _Images, sourc
     return scores
 
 
+def _checkerboard(converted: _Images, source: _Images | None) -> dict[str, Any]:
+    """Stride-2 energy shares: converted over source for the converted images whose source has the same
+    file name; only the converted images' share when there is no such pair."""
+    sources = source.by_key() if source is not None else {}
+    pairs = [(image, sources[key]) for image, key in zip(converted.images, converted.keys) if key in sources]
+    if not pairs:
+        return {"converted": mean_stride2_share(converted.images), "pairs": 0}
+    outputs, originals = zip(*pairs)
+    return {**checkerboard_ratio(outputs, originals), "pairs": len(pairs)}
+
+
 def _fid_scores(path: Path, converted: _Images, reference: _Images, source: _Images | None) -> dict[str, Any]:
     network = InceptionFeatures(path)
     ref = network(reference.images)
@@ -148,6 +167,7 @@ def evaluate_images(converted: Path, reference: Path, source: Path | None, optio
                    "source": len(source_imgs) if source_imgs else 0, "cycled": len(cycled_imgs) if cycled_imgs else 0},
     }
     result.update(_transfer_scores(options, converted_imgs, reference_imgs, source_imgs, cycled_imgs))
+    result["checkerboard"] = _checkerboard(converted_imgs, source_imgs)
     if options.inception:
         result.update(_fid_scores(Path(options.inception), converted_imgs, reference_imgs, source_imgs))
     return result
@@ -173,6 +193,14 @@ def format_image_evaluation(result: dict[str, Any]) -> str:
         lines.append(f"transfer strength S: {result['strength']:.3f}")
     elif "strength_one_sided" in result:
         lines.append(f"transfer strength without cycle (P_src(x) - P_src(G(x))): {result['strength_one_sided']:.3f}")
+    board = result.get("checkerboard")
+    if board is not None:
+        if board["pairs"]:
+            lines.append(f"checkerboard (stride-2 energy share, converted / source, {board['pairs']} pairs): "
+                         f"{board['ratio']:.2f} ({board['converted']:.5f} / {board['source']:.5f})")
+        else:
+            lines.append(f"checkerboard: stride-2 energy share of converted images {board['converted']:.5f} "
+                         "(no source with the same file names to compare with)")
     if "fid" in result:
         lines.append(f"FID {result['fid']:.2f}  KID {result['kid']:.4f} +- {result['kid_std']:.4f}")
         if "fid_source" in result:

@@ -51,6 +51,30 @@ def _norm(channels: int) -> nn.Module:
     return nn.GroupNorm(channels, channels, affine=False)
 
 
+UPSAMPLING = ("transposed", "resize_conv")
+
+
+def upsampling(in_channels: int, out_channels: int, mode: str, kernel_size: int) -> nn.Module:
+    """A layer that doubles the height and width: ``transposed`` or ``resize_conv``.
+
+    ``transposed`` is the reference's stride-2 transposed convolution with a ``kernel_size`` kernel
+    (3 in the ResNet, 4 in the U-Net).  Its output pixels of even and odd positions are made by
+    different subsets of the kernel's taps, so it paints a stride-2 checkerboard unless training
+    happens to balance the taps, which short runs do not (Odena et al. 2016, "Deconvolution and
+    checkerboard artifacts").  ``resize_conv`` (nearest-neighbour x2, then a reflect-padded 3x3
+    convolution) has no such phases: nearest upsampling has no energy at the stride-2 frequencies and
+    the convolution cannot add any away from the borders, so only later nonlinearities could.  It costs
+    4x the multiply-adds of the transposed layer it replaces.
+    """
+    if mode == "transposed":
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=2, padding=1,
+                                  output_padding=kernel_size % 2)
+    if mode == "resize_conv":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
+                             nn.Conv2d(in_channels, out_channels, 3))
+    raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {mode!r}")
+
+
 class ResidualBlock(nn.Module):
     """x + [reflect-pad, 3x3 conv, IN, ReLU, (dropout), reflect-pad, 3x3 conv, IN](x)."""
 
@@ -68,13 +92,15 @@ class ResidualBlock(nn.Module):
 
 @GENERATORS.register("resnet_image")
 class ResnetGenerator(nn.Module):
-    """7x7 stem, two stride-2 downsamplings, ``n_blocks`` residual blocks, two transposed-conv
-    upsamplings, 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
+    """7x7 stem, two stride-2 downsamplings, ``n_blocks`` residual blocks, two x2 upsamplings
+    (``upsample``: the reference's ``transposed`` convs or checkerboard-free ``resize_conv``, see
+    ``upsampling``), 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
 
     size_multiple = 4
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, channels: int = 64, n_blocks: int = 9,
-                 dropout: float = 0.0, init: str = "normal", init_gain: float = 0.02) -> None:
+                 dropout: float = 0.0, upsample: str = "transposed", init: str = "normal",
+                 init_gain: float = 0.02) -> None:
         super().__init__()
         if n_blocks < 0:
             raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
@@ -85,8 +111,7 @@ class ResnetGenerator(nn.Module):
             width *= 2
         layers += [ResidualBlock(width, dropout) for _ in range(n_blocks)]
         for _ in range(2):
-            layers += [nn.ConvTranspose2d(width, width // 2, 3, stride=2, padding=1, output_padding=1),
-                       _norm(width // 2), nn.ReLU(True)]
+            layers += [upsampling(width, width // 2, upsample, 3), _norm(width // 2), nn.ReLU(True)]
             width //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -99,10 +124,12 @@ class ResnetGenerator(nn.Module):
 @GENERATORS.register("unet_image")
 class UnetGenerator(nn.Module):
     """U-Net: ``n_down`` stride-2 4x4 convs halve the size down to 1 px at the input size 2^n_down
-    (7 for 128 px, 8 for 256 px); the decoder mirrors them and concatenates each encoder level."""
+    (7 for 128 px, 8 for 256 px); the decoder mirrors them with x2 upsamplings (``upsample``:
+    ``transposed`` 4x4 as the reference, or ``resize_conv``) and concatenates each encoder level."""
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, channels: int = 64, n_down: int = 8,
-                 dropout: float = 0.0, init: str = "normal", init_gain: float = 0.02) -> None:
+                 dropout: float = 0.0, upsample: str = "transposed", init: str = "normal",
+                 init_gain: float = 0.02) -> None:
         super().__init__()
         if n_down < 2:
             raise ValueError(f"n_down must be >= 2, got {n_down}")
@@ -116,17 +143,16 @@ class UnetGenerator(nn.Module):
                 nn.Conv2d(widths[i - 1], widths[i], 4, stride=2, padding=1),
                 nn.Identity() if innermost else _norm(widths[i]),
             ))
-        self.ups = nn.ModuleList([self._up(widths[-1], widths[-2], dropout=0.0)])
+        self.ups = nn.ModuleList([self._up(widths[-1], widths[-2], 0.0, upsample)])
         for i in range(n_down - 2, 0, -1):
             deep = widths[i - 1] == channels * 8  # the reference drops out in the 8x-wide inner levels
-            self.ups.append(self._up(2 * widths[i], widths[i - 1], dropout if deep else 0.0))
-        self.ups.append(nn.Sequential(nn.ReLU(True), nn.ConvTranspose2d(2 * widths[0], out_channels, 4, stride=2, padding=1),
-                                      nn.Tanh()))
+            self.ups.append(self._up(2 * widths[i], widths[i - 1], dropout if deep else 0.0, upsample))
+        self.ups.append(nn.Sequential(nn.ReLU(True), upsampling(2 * widths[0], out_channels, upsample, 4), nn.Tanh()))
         init_weights(self, init, init_gain)
 
     @staticmethod
-    def _up(in_ch: int, out_ch: int, dropout: float) -> nn.Sequential:
-        layers: list[nn.Module] = [nn.ReLU(True), nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1), _norm(out_ch)]
+    def _up(in_ch: int, out_ch: int, dropout: float, upsample: str) -> nn.Sequential:
+        layers: list[nn.Module] = [nn.ReLU(True), upsampling(in_ch, out_ch, upsample, 4), _norm(out_ch)]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         return nn.Sequential(*layers)
