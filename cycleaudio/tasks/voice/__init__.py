@@ -28,7 +28,7 @@ from ...jobs import JobReport
 from ...page import Page
 from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, ReportInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the voice networks)
-from .audio import AUDIO_SUFFIXES, write_audio
+from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
 from .domain_check import check_frames, mel_checker
 from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
