@@ -76,6 +76,8 @@ def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...]) -> Non
 @click.option("--workers", type=int, default=None, help="Worker processes for analysis (default: all cores).")
 @click.option("--overwrite", is_flag=True, help="Replace outputs that already exist.")
 @click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
+@click.option("--f0-method", type=click.Choice(["harvest", "dio", "fast"]),
+              help="Voice (WORLD models): F0 analysis (default: the recipe's features.f0_method).")
 @click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default 0.5).")
 @click.option("--instrument", type=int, help="Music: General MIDI program of the output track (default 0, piano).")
 @click.option("--render", is_flag=True, default=None, help="Music: also write a WAV preview of every output.")

@@ -59,7 +59,7 @@ class VoiceFeatures:
     sample_rate: int = 16000
     frame_period: float = 5.0
     envelope_dim: int = 36
-    f0_method: Literal["harvest", "dio"] = "harvest"
+    f0_method: Literal["harvest", "dio", "fast"] = "harvest"
     f0_floor: float = 71.0
     f0_ceil: float = 800.0
     n_fft: int = 1024
@@ -194,6 +194,8 @@ class VoiceTask(Task):
     # ------------------------------------------------------------------ conversion and evaluation
     def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path, options: dict[str, Any]) -> JobReport:
         if bundle.recipe.features.kind == "mel":
+            if options.get("f0_method"):
+                raise CycleAudioError("--f0-method applies to WORLD models; this model converts log-mel features")
             return convert_voice_files(bundle, direction, source, target, options, mel_pipeline(bundle, direction, options))
         check_world_vocoder(options)
         return convert_voice_files(bundle, direction, source, target, options)
