@@ -76,12 +76,20 @@ def estimate_f0(wave: np.ndarray, s: WorldSettings) -> tuple[np.ndarray, np.ndar
     return pyworld.harvest(wave, s.sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=s.frame_period)
 
 
+def envelope(wave: np.ndarray, f0: np.ndarray, times: np.ndarray, s: WorldSettings) -> np.ndarray:
+    """(T, envelope_dim) coded spectral envelope (cheaptrick, then WORLD's coding)."""
+    spectrum = pyworld.cheaptrick(wave, f0, times, s.sample_rate, f0_floor=s.f0_floor, fft_size=s.fft_size)
+    return pyworld.code_spectral_envelope(spectrum, s.sample_rate, s.envelope_dim).astype(np.float64)
+
+
+def aperiodicity(wave: np.ndarray, f0: np.ndarray, times: np.ndarray, s: WorldSettings) -> np.ndarray:
+    """(T, fft_size/2 + 1) band aperiodicity (d4c), passed through conversion unchanged."""
+    return pyworld.d4c(wave, f0, times, s.sample_rate, fft_size=s.fft_size).astype(np.float64)
+
+
 def analyze(wave: np.ndarray, s: WorldSettings) -> WorldFrames:
     f0, times = estimate_f0(wave, s)
-    spectrum = pyworld.cheaptrick(wave, f0, times, s.sample_rate, f0_floor=s.f0_floor, fft_size=s.fft_size)
-    aperiodicity = pyworld.d4c(wave, f0, times, s.sample_rate, fft_size=s.fft_size)
-    envelope = pyworld.code_spectral_envelope(spectrum, s.sample_rate, s.envelope_dim)
-    return WorldFrames(f0.astype(np.float64), envelope.astype(np.float64), aperiodicity.astype(np.float64))
+    return WorldFrames(f0.astype(np.float64), envelope(wave, f0, times, s), aperiodicity(wave, f0, times, s))
 
 
 def synthesize(frames: WorldFrames, s: WorldSettings) -> np.ndarray:
