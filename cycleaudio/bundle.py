@@ -62,7 +62,7 @@ def pick_device(name: str = "auto") -> torch.device:
 def load_bundle(path: Path | str, device: str = "auto") -> ModelBundle:
     """Load generators for inference from an experiment folder, checkpoint or export file."""
     file = resolve_checkpoint(path)
-    state = load_checkpoint(file)
+    state = load_checkpoint(file, mmap=True)
     recipe = resolve_recipe(state["recipe"], str(file))
     g_ab, g_ba = build_generators(recipe.model)
     try:

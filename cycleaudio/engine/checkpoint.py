@@ -61,11 +61,14 @@ def resolve_checkpoint(path: Path | str) -> Path:
     return path
 
 
-def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint or export safely; a file that is not one is a one-line error."""
+def load_checkpoint(path: Path | str, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict[str, Any]:
+    """Load a checkpoint or export safely; a file that is not one is a one-line error.
+
+    ``mmap`` maps the file instead of reading it, so only the tensors used are paged in: conversion
+    needs the generators alone, a small part of a full training checkpoint."""
     path = resolve_checkpoint(path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
         raise CycleAudioError(f"{path}: not a readable cycleaudio checkpoint ({type(exc).__name__})") from None
     if not isinstance(state, dict) or "recipe" not in state or "generators" not in state:
