@@ -215,9 +215,13 @@ def convert_voice_files(bundle: ModelBundle, direction: str, source: Path, targe
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else _InlineExecutor()
     started = time.perf_counter()
     bar = tqdm(total=len(jobs), desc=f"convert {direction}", unit="file", disable=not options.get("progress", True))
-    with pool:
-        run = _FolderRun(pipeline, pool, 2 * workers, report, bar)
-        run.run(_pieces(jobs, pipeline.sample_rate, max_seconds, report, bar))
+    run = _FolderRun(pipeline, pool, 2 * workers, report, bar)
+    try:
+        with pool:
+            run.run(_pieces(jobs, pipeline.sample_rate, max_seconds, report, bar))
+    finally:  # interrupted: no half-written file is left behind
+        for writer in run.writers.values():
+            writer.discard()
     bar.close()
     elapsed = time.perf_counter() - started
     report.metrics.update({"audio_seconds": run.audio_seconds, "wall_seconds": elapsed,
