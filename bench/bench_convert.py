@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -125,21 +126,36 @@ def bench_stages(files: list[Path], bundle: ModelBundle, scratch: Path) -> tuple
     return stage_rows, quality
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the worker pools): a cost that, unlike
+    wall time, does not swell when other jobs share the machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def bench_end_to_end(inputs: Path, bundle: ModelBundle, scratch: Path, workers: list[int], repeats: int) -> list[dict]:
-    """Folder conversion per F0 method and worker count; the serial harvest path first."""
+    """Folder conversion per F0 method and worker count, the serial harvest path first.  The
+    configurations take turns within every repeat, so load from other jobs falls on all of them."""
     task = get_task("voice")
     configs = [("harvest", 1)] + [(m, w) for m in F0_METHODS for w in workers if (m, w) != ("harvest", 1)]
-    rows = []
-    for method, count in configs:
-        walls, audio = [], 0.0
-        for _ in range(repeats):
+    walls: dict[tuple[str, int], list[float]] = defaultdict(list)
+    cpus: dict[tuple[str, int], list[float]] = defaultdict(list)
+    results: dict[tuple[str, int], Any] = {}
+    for _ in range(repeats):
+        for method, count in configs:
+            cpu = cpu_seconds()
             result = task.convert(bundle, "a2b", inputs, scratch / f"{method}{count}",
                                   {"workers": count, "f0_method": method, "progress": False, "overwrite": True})
-            walls.append(result.metrics["wall_seconds"])
-            audio = result.metrics["audio_seconds"]
-        wall = statistics.median(walls)
-        rows.append({"bench": "convert folder", "variant": f"{method}, {count} worker(s)", "files": len(result.written),
-                     "audio_s": audio, "wall_s": wall, "x_real_time": audio / wall, "repeats": repeats})
+            cpus[method, count].append(cpu_seconds() - cpu)
+            walls[method, count].append(result.metrics["wall_seconds"])
+            results[method, count] = result
+    rows = []
+    for method, count in configs:
+        audio, wall = results[method, count].metrics["audio_seconds"], statistics.median(walls[method, count])
+        rows.append({"bench": "convert folder", "variant": f"{method}, {count} worker(s)",
+                     "files": len(results[method, count].written), "audio_s": audio, "wall_s": wall,
+                     "x_real_time": audio / wall, "walls_s": walls[method, count],
+                     "cpu_s": statistics.median(cpus[method, count]), "repeats": repeats})
         print(rows[-1], flush=True)
     return rows
 
@@ -232,6 +248,7 @@ def main() -> None:
         if "stages" not in args.skip:
             stage_rows, quality = bench_stages(files, bundle, scratch)
             rows += stage_rows + quality
+            print(*stage_rows, *quality, sep="\n", flush=True)
         if "end-to-end" not in args.skip:
             rows += bench_end_to_end(link_folder(files, scratch / "in"), bundle, scratch, args.workers, args.repeats)
         if args.pairs:
@@ -239,7 +256,7 @@ def main() -> None:
         if args.long_minutes:
             rows += bench_long(files, model, scratch, args.long_minutes, args.whole_max_minutes,
                                bundle.recipe.features.sample_rate)
-    columns = ["bench", "variant", "files", "audio_s", "wall_s", "x_real_time", "gross_error_pct",
+    columns = ["bench", "variant", "files", "audio_s", "wall_s", "x_real_time", "cpu_s", "gross_error_pct",
                "voicing_agreement_pct", "mcd_db", "main_peak_mb", "worker_peak_mb", "error"]
     report("convert", rows, columns, args.out)
 
