@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from cycleaudio.bundle import ModelBundle, load_bundle
 from cycleaudio.cli import main
+from cycleaudio.errors import CycleAudioError
 from cycleaudio.tasks.voice.audio import scan_levels
 from cycleaudio.tasks.voice.chunks import CONTEXT_SECONDS, JoinedWriter, pause_cuts, plan_file, plan_pieces
 from cycleaudio.tasks.voice.convert import convert_voice_files, world_pipeline
@@ -110,3 +111,12 @@ def test_long_file_converts_in_bounded_pieces_on_every_worker(bundle: ModelBundl
         assert scan_levels(source, 0.01)[0][piece.cut_before // 160] < 1e-3  # the cut is in a pause
         near = step[piece.cut_before - 800:piece.cut_before + 800]
         assert near.max() <= np.percentile(step, 99.9)  # nothing at a join stands out: no click
+
+
+def test_f0_method_is_chosen_per_conversion(bundle: ModelBundle, tmp_path: Path) -> None:
+    source = tmp_path / "short.wav"
+    sf.write(str(source), synthesize_utterance(SPEAKERS["male"], 7), SAMPLE_RATE, subtype="PCM_16")
+    report = convert_voice_files(bundle, "a2b", source, tmp_path / "fast.wav", {"f0_method": "fast", "progress": False})
+    assert report.ok and sf.info(str(tmp_path / "fast.wav")).frames == sf.info(str(source)).frames
+    with pytest.raises(CycleAudioError, match="unknown F0 method 'crepe'; choose from harvest, dio, fast"):
+        convert_voice_files(bundle, "a2b", source, tmp_path / "x.wav", {"f0_method": "crepe"})

@@ -117,10 +117,10 @@ class JoinedWriter:
 
     def add(self, piece: Piece, wave: np.ndarray) -> None:
         """Append ``wave`` (the converted ``piece.start:piece.stop``), fading from the previous piece."""
+        wave = _fit(wave, piece.stop - piece.start)  # the input's length, whatever synthesis rounded to
         if piece.count == 1:
-            self._emit(np.asarray(wave, dtype=np.float64))
+            self._emit(wave)
             return
-        wave = _fit(wave, piece.stop - piece.start)
         if piece.index == 0:
             kept_from = 0
         else:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
+import soundfile as sf
 import torch
 from tqdm import tqdm
 
@@ -175,8 +176,8 @@ class _FolderRun:
             if piece.last:
                 self.report.written.append(self.writers.pop(job.source).close())
                 self.bar.update()
-        except OSError as exc:
-            self._fail(job, f"cannot write {job.target} ({exc.strerror or exc})")
+        except (OSError, sf.SoundFileError) as exc:
+            self._fail(job, f"cannot write {job.target} ({getattr(exc, 'strerror', None) or exc})")
 
     def _fail(self, job: FileJob, reason: str) -> None:
         self.dead.add(job.source)
