@@ -14,7 +14,7 @@ from cycleaudio.bundle import ModelBundle, load_bundle
 from cycleaudio.cli import main
 from cycleaudio.errors import CycleAudioError
 from cycleaudio.tasks.voice.audio import scan_levels
-from cycleaudio.tasks.voice.chunks import CONTEXT_SECONDS, JoinedWriter, pause_cuts, plan_file, plan_pieces
+from cycleaudio.tasks.voice.chunks import BUCKET_SECONDS, CONTEXT_SECONDS, JoinedWriter, pause_cuts, plan_file, plan_pieces
 from cycleaudio.tasks.voice.convert import convert_voice_files, world_pipeline
 from cycleaudio.tasks.voice.synthetic import SAMPLE_RATE, SPEAKERS, synthesize_utterance
 
@@ -101,7 +101,9 @@ def test_long_file_converts_in_bounded_pieces_on_every_worker(bundle: ModelBundl
     assert report.ok and report.written == [target] and report.metrics["workers"] == 2
     assert len(frames_seen) >= 5
     frame_period = bundle.recipe.features.frame_period / 1000
-    assert max(frames_seen) <= (piece_seconds + 2 * CONTEXT_SECONDS) / frame_period + 1
+    assert max(frames_seen) <= (piece_seconds + 2 * CONTEXT_SECONDS + BUCKET_SECONDS) / frame_period + 1
+    bucket_frames = round(BUCKET_SECONDS / frame_period)
+    assert all((n - 1) % bucket_frames == 0 for n in frames_seen)  # few distinct generator input lengths
     assert abs(report.metrics["audio_seconds"] - len(wave) / SAMPLE_RATE) < 1e-6
 
     out, rate = sf.read(str(target))
