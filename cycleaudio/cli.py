@@ -88,6 +88,8 @@ def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...], quiet:
 @click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
 @click.option("--statistics-only", is_flag=True, default=None,
               help="Voice: the identity in place of the generator (per-speaker statistics only), a baseline.")
+@click.option("--f0-method", type=click.Choice(["harvest", "dio", "fast"]),
+              help="Voice (WORLD models): F0 analysis (default: the recipe's features.f0_method).")
 @click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default 0.5).")
 @click.option("--instrument", type=int, help="Music: General MIDI program of the output track (default 0, piano).")
 @click.option("--render", is_flag=True, default=None, help="Music: also write a WAV preview of every output.")

@@ -246,7 +246,7 @@ def read_model(path: Path | str, which: str = "latest") -> tuple[Path, dict[str,
         if not file.is_file():
             raise CycleAudioError(f"{file}: no such file")
         return file, read_safetensors(file)
-    return read_checkpoint(file, GENERATOR_FORMATS, "cycleaudio model checkpoint")
+    return read_checkpoint(file, GENERATOR_FORMATS, "cycleaudio model checkpoint", mmap=True)
 
 
 def load_bundle(path: Path | str, device: str = "auto", which: str = "latest") -> ModelBundle:

@@ -13,7 +13,7 @@ from cycleaudio.tasks.voice.audio import read_audio
 from cycleaudio.tasks.voice.features import domain_statistics, extract_features
 from cycleaudio.tasks.voice.metrics import MCD_SCALE
 from cycleaudio.tasks.voice.synthetic import SPEAKERS, synthesize_utterance
-from cycleaudio.tasks.voice.world import WorldSettings, analyze, convert_f0, synthesize
+from cycleaudio.tasks.voice.world import WorldSettings, analyze, convert_f0, estimate_f0, guided_range, synthesize
 
 from .voice_data import tone, write_speaker
 
@@ -61,6 +61,22 @@ def test_world_round_trip_is_close_to_the_input() -> None:
     assert np.median(np.abs(np.log2(ratio))) < 0.03  # F0 within ~36 cents
 
 
+@pytest.mark.parametrize("speaker", ["male", "female"])
+def test_fast_f0_searches_a_narrow_range_and_agrees_with_harvest(speaker: str) -> None:
+    wave = synthesize_utterance(SPEAKERS[speaker], 5)
+    harvest = WorldSettings(f0_method="harvest")
+    reference, _ = estimate_f0(wave, harvest)
+    fast, _ = estimate_f0(wave, WorldSettings(f0_method="fast"))
+    dio, _ = estimate_f0(wave, WorldSettings(f0_method="dio"))
+    floor, ceil = guided_range(dio, harvest)
+    assert np.log2(ceil / floor) < np.log2(harvest.f0_ceil / harvest.f0_floor) - 0.5  # narrower than 71-800 Hz
+    assert len(fast) == len(reference)
+    both = (fast > 0) & (reference > 0)
+    assert np.mean(np.abs(fast[both] / reference[both] - 1) > 0.2) < 0.02
+    assert np.mean((fast > 0) == (reference > 0)) > 0.93  # one short synthetic sentence; real speech: bench
+    assert guided_range(np.zeros(100), harvest) == (harvest.f0_floor, harvest.f0_ceil)  # no voice: full range
+
+
 def test_features_are_cached_by_content_and_settings(tmp_path: Path) -> None:
     files = write_speaker(tmp_path / "wav", "male", [1, 2])
     cache = tmp_path / "cache"
@@ -75,6 +91,8 @@ def test_features_are_cached_by_content_and_settings(tmp_path: Path) -> None:
     other = WorldSettings(f0_method="dio", envelope_dim=24)
     extract_features([renamed], other, cache, workers=1, progress=False)
     assert len(list(cache.rglob("*.npz"))) == 3  # new settings, new entry
+    extract_features([renamed], WorldSettings(f0_method="fast"), cache, workers=1, progress=False)
+    assert len(list(cache.rglob("*.npz"))) == 4  # another F0 method is another entry
 
 
 def test_statistics_and_log_gaussian_f0_transform(tmp_path: Path) -> None:

@@ -75,13 +75,16 @@ def resolve_checkpoint(path: Path | str, run_files: Sequence[str] = RUN_FILES) -
 
 
 def read_checkpoint(path: Path | str, formats: Sequence[str], what: str = "cycleaudio checkpoint",
-                    map_location: str | torch.device = "cpu",
-                    run_files: Sequence[str] = RUN_FILES) -> tuple[Path, dict[str, Any]]:
+                    map_location: str | torch.device = "cpu", run_files: Sequence[str] = RUN_FILES,
+                    mmap: bool = False) -> tuple[Path, dict[str, Any]]:
     """(file, state) of a checkpoint whose ``format`` is one of ``formats``; anything else (missing,
-    corrupt, foreign, another kind of cycleaudio file) is a one-line error naming the file."""
+    corrupt, foreign, another kind of cycleaudio file) is a one-line error naming the file.
+
+    ``mmap`` maps the file instead of reading it, so only the tensors used are paged in: conversion
+    needs the generators alone, a small part of a full training checkpoint."""
     file = resolve_checkpoint(path, run_files)
     try:
-        state = torch.load(file, map_location=map_location, weights_only=True)
+        state = torch.load(file, map_location=map_location, weights_only=True, mmap=mmap)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
         raise CycleAudioError(f"{file}: not a readable {what} ({type(exc).__name__})") from None
     if not isinstance(state, dict) or state.get("format") not in formats:

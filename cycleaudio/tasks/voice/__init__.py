@@ -113,11 +113,15 @@ class VoiceFeatures(WorldSettings, MelSettings):
 class VoiceConvertOptions(ConvertOptions):
     """``workers``: analysis/synthesis processes (default: all cores); ``vocoder``: mel models only,
     a vocoder checkpoint or griffin-lim; ``statistics_only``: the identity in place of the generator
-    (the statistics-only baseline, see :func:`.convert.statistics_only`)."""
+    (the statistics-only baseline, see :func:`.convert.statistics_only`); ``f0_method``: WORLD models
+    only, overrides the recipe's F0 analysis; ``piece_seconds``: the longest piece of a long recording
+    converted in one pass (default :data:`.chunks.MAX_SECONDS`)."""
 
     workers: int | None = None
     vocoder: str | None = None
     statistics_only: bool = False
+    f0_method: str | None = None
+    piece_seconds: float | None = None
 
 
 @dataclass
@@ -273,6 +277,8 @@ class VoiceTask(CycleGANTask):
             bundle = statistics_only(bundle)
         stats = bundle.statistics[bundle.domains(direction)[0]]
         if bundle.recipe.features.kind == "mel":
+            if options.f0_method:
+                raise CycleAudioError("--f0-method applies to WORLD models; this model converts log-mel features")
             pipeline = mel_pipeline(bundle, direction, options.vocoder)
             checker = mel_checker(mel_settings(bundle.recipe.features), stats, bundle.device)
             return convert_voice_files(bundle, direction, source, target, options, pipeline, checker=checker)

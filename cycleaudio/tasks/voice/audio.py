@@ -19,10 +19,22 @@ SILENCE_PEAK = 1e-4  # below -80 dBFS peak a recording holds nothing to convert
 
 
 def resample(mono: np.ndarray, rate: int, sample_rate: int) -> np.ndarray:
-    """``mono`` at ``rate`` Hz -> at ``sample_rate`` Hz (the one resampler files and arrays both go through)."""
-    if rate == sample_rate:
-        return mono
-    return librosa.resample(mono, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
+    """``mono`` at ``rate`` Hz -> contiguous float64 at ``sample_rate`` Hz (the one resampler files,
+    pieces of long files and arrays all go through)."""
+    if rate != sample_rate:
+        mono = librosa.resample(mono, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
+    return np.ascontiguousarray(mono, dtype=np.float64)
+
+
+def _open_error(path: Path, exc: Exception) -> InputFileError:
+    if isinstance(exc, FileNotFoundError):
+        return InputFileError(path, "no such file")
+    return InputFileError(path, f"not a readable audio file ({str(exc).splitlines()[0]})")
+
+
+def _check_samples(path: Path, data: np.ndarray) -> None:
+    if not np.all(np.isfinite(data)):
+        raise InputFileError(path, "holds NaN or infinite samples")
 
 
 def read_audio(path: Path, sample_rate: int, min_seconds: float = 0.0) -> np.ndarray:
@@ -34,14 +46,11 @@ def read_audio(path: Path, sample_rate: int, min_seconds: float = 0.0) -> np.nda
         data, rate = sf.read(str(path), dtype="float64", always_2d=True)
     except InputFileError:
         raise
-    except FileNotFoundError:
-        raise InputFileError(path, "no such file") from None
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        raise InputFileError(path, f"not a readable audio file ({str(exc).splitlines()[0]})") from None
+        raise _open_error(path, exc) from None
     if data.shape[0] == 0:
         raise InputFileError(path, "holds no samples (empty or truncated)")
-    if not np.all(np.isfinite(data)):
-        raise InputFileError(path, "holds NaN or infinite samples")
+    _check_samples(path, data)
     mono = data.mean(axis=1)
     if np.max(np.abs(mono)) < SILENCE_PEAK:
         raise InputFileError(path, "is silent (peak below -80 dBFS)")
@@ -49,7 +58,63 @@ def read_audio(path: Path, sample_rate: int, min_seconds: float = 0.0) -> np.nda
     seconds = len(mono) / sample_rate
     if seconds < min_seconds:
         raise InputFileError(path, f"is {seconds:.2f} s long, shorter than the {min_seconds:.2f} s the model needs")
-    return np.ascontiguousarray(mono, dtype=np.float64)
+    return mono
+
+
+def audio_seconds(path: Path) -> float:
+    """Duration from the file header alone (0.0 when the header is unreadable: the read reports why)."""
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, OSError):
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def scan_levels(path: Path, frame_seconds: float, block_seconds: float = 30.0) -> tuple[np.ndarray, float]:
+    """RMS level of every frame of about ``frame_seconds`` of a (long) file, read block by block, and
+    the exact frame length in seconds (a whole number of the file's samples).
+
+    Memory stays at one block however long the recording, which is what lets a many-hour file be cut
+    at its pauses before any of it is analysed.  Raises InputFileError for the same problems as
+    :func:`read_audio`.
+    """
+    path = Path(path)
+    levels, peak = [], 0.0
+    try:
+        with sf.SoundFile(str(path)) as f:
+            hop = max(1, round(frame_seconds * f.samplerate))
+            block = hop * max(1, round(block_seconds / frame_seconds))
+            for data in f.blocks(blocksize=block, dtype="float64", always_2d=True):
+                _check_samples(path, data)
+                mono = data.mean(axis=1)
+                peak = max(peak, float(np.max(np.abs(mono))))
+                frames = -(-len(mono) // hop)
+                padded = np.pad(mono, (0, frames * hop - len(mono)))
+                levels.append(np.sqrt(np.mean(padded.reshape(frames, hop) ** 2, axis=1)).astype(np.float32))
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise _open_error(path, exc) from None
+    if not levels:
+        raise InputFileError(path, "holds no samples (empty or truncated)")
+    if peak < SILENCE_PEAK:
+        raise InputFileError(path, "is silent (peak below -80 dBFS)")
+    return np.concatenate(levels), hop / f.samplerate
+
+
+def read_span(path: Path, start: int, stop: int, sample_rate: int) -> np.ndarray:
+    """Samples ``start:stop`` (counted at ``sample_rate``) of a file, mono and resampled: one piece of
+    a long recording, read without loading the rest."""
+    path = Path(path)
+    try:
+        with sf.SoundFile(str(path)) as f:
+            rate = f.samplerate
+            first = int(start * rate // sample_rate)
+            f.seek(first)
+            data = f.read(int(-(-stop * rate // sample_rate)) - first, dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise _open_error(path, exc) from None
+    _check_samples(path, data)
+    mono = resample(data.mean(axis=1), rate, sample_rate)[: stop - start]
+    return np.pad(mono, (0, stop - start - len(mono)), mode="edge") if len(mono) else np.zeros(stop - start)
 
 
 def write_audio(path: Path, samples: np.ndarray, sample_rate: int) -> None:

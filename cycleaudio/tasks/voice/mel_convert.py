@@ -1,6 +1,6 @@
 """Conversion with a mel-spectrogram model: log-mel -> generator -> vocoder.
 
-Workers read (and resample) the files and write the results; the main process computes the log-mel
+Workers read (and resample) the files, or pieces of long ones; the main process computes the log-mel
 on the model's device, normalises it with the SOURCE speaker's per-bin statistics, runs the generator,
 de-normalises with the TARGET speaker's statistics and hands the frames to the vocoder (Griffin-Lim
 or a trained neural vocoder, see :mod:`.vocoder`).  Pitch is converted by the generator itself (it is
@@ -10,14 +10,13 @@ in the mel harmonics), so there is no separate F0 transform.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...engine.bundle import ModelBundle
 from ...errors import CycleAudioError, InputFileError
-from .audio import read_audio, write_audio
+from .chunks import Piece, read_piece
 from .convert import Pipeline, convert_features
 from .mel import MelAnalyzer, mel_settings
 from .vocoder import GRIFFIN_LIM, Vocoder, load_vocoder
@@ -47,24 +46,19 @@ class MelConverter:
         return self.vocoder(converted)[: len(wave)]
 
 
-def _read_file(path: Path, sample_rate: int, min_samples: int) -> tuple[np.ndarray, float]:
-    wave = read_audio(path, sample_rate)
+def _read_piece(piece: Piece, sample_rate: int, min_samples: int) -> tuple[np.ndarray, float]:
+    wave, seconds = read_piece(piece, sample_rate)
     if len(wave) < min_samples:
-        raise InputFileError(path, "too short to convert (fewer than 4 frames)")
-    return wave, len(wave) / sample_rate
-
-
-def _write_file(wave: np.ndarray, target: Path, sample_rate: int) -> Path:
-    write_audio(target, wave, sample_rate)
-    return target
+        raise InputFileError(piece.path, "too short to convert (fewer than 4 frames)")
+    return wave, seconds
 
 
 def mel_pipeline(bundle: ModelBundle, direction: str, vocoder: str | None = None) -> Pipeline:
     recipe = bundle.recipe
     settings = mel_settings(recipe.features)
     converter = MelConverter(bundle, direction, recipe_vocoder(recipe, vocoder_spec(recipe, vocoder), bundle.device))
-    return Pipeline(partial(_read_file, sample_rate=settings.sample_rate, min_samples=3 * settings.hop_length),
-                    converter, partial(_write_file, sample_rate=settings.sample_rate))
+    return Pipeline(partial(_read_piece, sample_rate=settings.sample_rate, min_samples=3 * settings.hop_length),
+                    converter, None, settings.sample_rate)
 
 
 def check_world_vocoder(vocoder: str | None) -> None:

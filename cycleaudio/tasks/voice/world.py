@@ -25,7 +25,7 @@ class WorldSettings:
     sample_rate: int = 16000
     frame_period: float = 5.0
     envelope_dim: int = 36
-    f0_method: Literal["harvest", "dio"] = "harvest"
+    f0_method: Literal["harvest", "dio", "fast"] = "harvest"
     f0_floor: float = 71.0
     f0_ceil: float = 800.0
 
@@ -51,20 +51,56 @@ class WorldFrames:
     aperiodicity: np.ndarray
 
 
-def estimate_f0(wave: np.ndarray, s: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(f0, time axis) with harvest (robust, slow) or dio + stonemask (fast)."""
-    if s.f0_method == "harvest":
-        return pyworld.harvest(wave, s.sample_rate, f0_floor=s.f0_floor, f0_ceil=s.f0_ceil, frame_period=s.frame_period)
+F0_METHODS = ("harvest", "dio", "fast")
+GUIDE_PERCENTILE = 1.0  # the guided search spans the 1st-99th percentile of dio's voiced F0 ...
+GUIDE_MARGIN = 2.0  # ... widened by an octave each way: harvest still finds F0 that dio missed or halved
+
+
+def dio_f0(wave: np.ndarray, s: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(f0, time axis) by dio refined with stonemask: about 10x cheaper than harvest, but it calls
+    about one frame in seven unvoiced that harvest calls voiced."""
     f0, times = pyworld.dio(wave, s.sample_rate, f0_floor=s.f0_floor, f0_ceil=s.f0_ceil, frame_period=s.frame_period)
     return pyworld.stonemask(wave, f0, times, s.sample_rate), times
 
 
+def guided_range(f0: np.ndarray, s: WorldSettings) -> tuple[float, float]:
+    """Harvest's search range for one recording from a rough F0 track of it.
+
+    Harvest's cost grows with the octaves it searches; one speaker in one recording spans far fewer
+    than the 71-800 Hz default.  Falls back to the recipe's range when the rough track has no voice.
+    """
+    voiced = f0[f0 > 0]
+    if voiced.size < 10:
+        return s.f0_floor, s.f0_ceil
+    low, high = np.percentile(voiced, [GUIDE_PERCENTILE, 100.0 - GUIDE_PERCENTILE])
+    return max(s.f0_floor, float(low) / GUIDE_MARGIN), min(s.f0_ceil, float(high) * GUIDE_MARGIN)
+
+
+def estimate_f0(wave: np.ndarray, s: WorldSettings) -> tuple[np.ndarray, np.ndarray]:
+    """(f0, time axis) by ``s.f0_method``: ``harvest`` over the recipe's range (robust, slow), ``dio``
+    (dio + stonemask, fast, misses voicing at the edges of voiced stretches) or ``fast`` (harvest
+    searching only the range a dio pass found in this recording: harvest's voicing and accuracy at
+    about 1.5x its speed)."""
+    if s.f0_method == "dio":
+        return dio_f0(wave, s)
+    floor, ceil = guided_range(dio_f0(wave, s)[0], s) if s.f0_method == "fast" else (s.f0_floor, s.f0_ceil)
+    return pyworld.harvest(wave, s.sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=s.frame_period)
+
+
+def envelope(wave: np.ndarray, f0: np.ndarray, times: np.ndarray, s: WorldSettings) -> np.ndarray:
+    """(T, envelope_dim) coded spectral envelope (cheaptrick, then WORLD's coding)."""
+    spectrum = pyworld.cheaptrick(wave, f0, times, s.sample_rate, f0_floor=s.f0_floor, fft_size=s.fft_size)
+    return pyworld.code_spectral_envelope(spectrum, s.sample_rate, s.envelope_dim).astype(np.float64)
+
+
+def aperiodicity(wave: np.ndarray, f0: np.ndarray, times: np.ndarray, s: WorldSettings) -> np.ndarray:
+    """(T, fft_size/2 + 1) band aperiodicity (d4c), passed through conversion unchanged."""
+    return pyworld.d4c(wave, f0, times, s.sample_rate, fft_size=s.fft_size).astype(np.float64)
+
+
 def analyze(wave: np.ndarray, s: WorldSettings) -> WorldFrames:
     f0, times = estimate_f0(wave, s)
-    spectrum = pyworld.cheaptrick(wave, f0, times, s.sample_rate, f0_floor=s.f0_floor, fft_size=s.fft_size)
-    aperiodicity = pyworld.d4c(wave, f0, times, s.sample_rate, fft_size=s.fft_size)
-    envelope = pyworld.code_spectral_envelope(spectrum, s.sample_rate, s.envelope_dim)
-    return WorldFrames(f0.astype(np.float64), envelope.astype(np.float64), aperiodicity.astype(np.float64))
+    return WorldFrames(f0.astype(np.float64), envelope(wave, f0, times, s), aperiodicity(wave, f0, times, s))
 
 
 def synthesize(frames: WorldFrames, s: WorldSettings) -> np.ndarray:
