@@ -44,6 +44,8 @@ class LossConfig:
 
     adversarial: Literal["lsgan", "nonsaturating", "hinge", "wgan_gp"] = "lsgan"
     lambda_cycle: float = 10.0
+    cycle_loss: Literal["l1", "bce"] = "l1"
+    bce_on_weight: float = 1.0
     lambda_identity: float = 0.0
     identity_off_step: int | None = None
     two_step: bool = False
@@ -55,6 +57,10 @@ class LossConfig:
     mixed_generator_term: bool = True
     gp_weight: float = 10.0
     mask_max_frames: int = 0
+
+    def validate(self) -> None:
+        if self.bce_on_weight <= 0:
+            raise ValueError("bce_on_weight must be > 0 (1: unweighted binary cross-entropy)")
 
 
 @dataclass
