@@ -26,6 +26,8 @@ MAX_TRACKS = 512
 MAX_STEPS = 200_000
 TEMPO_RANGE = (4.0, 1000.0)
 MAX_BYTES = 64 * 1024 * 1024
+#: text event written at the source's end time of every transfer
+END_TEXT = "end"
 
 
 @dataclass
@@ -196,17 +198,41 @@ def roll_to_midi(roll: np.ndarray, times: np.ndarray, settings: RollSettings,
     """A one-track MIDI of ``roll`` placed on ``times``.
 
     With a ``template`` (the source song) the output keeps its resolution, tempo map, time and key
-    signatures, so timing matches the source; without, it is written at 120 BPM.
+    signatures, so timing matches the source; without, it is written at 120 BPM.  It also keeps the
+    source's end: notes are cut there and a text event "end" marks it (MIDI readers such as
+    pretty_midi take the last event as the end), so a song whose last bars are silent, or become
+    silent in a transfer, is exactly as long as its source.
     """
+    instrument = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
+    notes = roll_to_notes(roll, times, settings)
     if template is None:
         out = pretty_midi.PrettyMIDI(initial_tempo=120.0)
     else:
+        end = template.get_end_time()
         out = template
-        out.instruments, out.lyrics, out.text_events = [], [], []
-    instrument = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
-    instrument.notes = roll_to_notes(roll, times, settings)
+        out.instruments, out.lyrics, out.text_events = [], [], [pretty_midi.Text(END_TEXT, end)]
+        notes = [n for n in notes if n.start < end]
+        for note in notes:
+            note.end = min(note.end, end)
+    instrument.notes = notes
     out.instruments.append(instrument)
     return out
+
+
+def song_end_tick(path: Path) -> int:
+    """The tick of the file's last end-of-track event (where a sequencer stops playing it)."""
+    parsed = mido.MidiFile(str(path), clip=True)
+    return max((sum(message.time for message in track) for track in parsed.tracks), default=0)
+
+
+def set_end_tick(midi_bytes: bytes, end_tick: int) -> mido.MidiFile:
+    """The MIDI file ``midi_bytes`` with every track's end-of-track event at ``end_tick`` (or, for a
+    track with later events, right after its last one)."""
+    parsed = mido.MidiFile(file=io.BytesIO(midi_bytes))
+    for track in parsed.tracks:
+        if track and track[-1].type == "end_of_track":
+            track[-1].time = max(end_tick - sum(message.time for message in track[:-1]), 0)
+    return parsed
 
 
 def phrase_grid_times(steps: int, steps_per_beat: int, bpm: float = 120.0) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ...config import ComponentConfig
 from .roll import RollSettings
@@ -57,6 +58,20 @@ class MusicFeatures:
 
     def roll_settings(self) -> RollSettings:
         return RollSettings(self.steps_per_beat, self.lowest_pitch, self.pitches, self.velocity)
+
+
+@dataclass
+class TransferFeatures(MusicFeatures):
+    """The CycleGAN's grid, plus how its note probabilities become notes when songs are converted
+    (the defaults of ``convert --binarize`` and ``--threshold``; see ``transfer.Binarisation``)."""
+
+    binarize: Literal["threshold", "density"] = "threshold"
+    threshold: float = 0.5
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("threshold must be between 0 and 1")
 
 
 @dataclass

@@ -20,9 +20,9 @@ from .corpus import SUFFIXES, PhraseSource
 from .domains import cache_folder, domain_files, domain_statistics, load_domain
 from .evaluation import evaluate_music, format_music
 from .roll import phrase_grid_times, roll_to_midi
-from .settings import MusicData, MusicFeatures
+from .settings import MusicData, MusicFeatures, TransferFeatures
 from .synthetic import write_builtin
-from .transfer import convert_file, transfer_phrases, write_midi
+from .transfer import Binarisation, convert_file, transfer_phrases, write_midi
 
 LOG = logging.getLogger("cycleaudio.music")
 SAMPLE_PHRASES = 2
@@ -38,9 +38,14 @@ def _check_channels(recipe: Any) -> None:
                                   f"{recipe.features.velocity} gives {want}; set model.*.args.in_channels: {want}")
 
 
+def _binarisation(features: Any, options: dict[str, Any]) -> Binarisation:
+    """The conversion options ``binarize``/``threshold`` where given, else the recipe's."""
+    return Binarisation(options.get("binarize", features.binarize), float(options.get("threshold", features.threshold)))
+
+
 class MusicTask(Task):
     name = "music"
-    recipe_class = cyclegan_recipe_class("MusicRecipe", MusicData, MusicFeatures)
+    recipe_class = cyclegan_recipe_class("MusicRecipe", MusicData, TransferFeatures)
     suffixes = SUFFIXES
 
     def __init__(self) -> None:
@@ -80,7 +85,8 @@ class MusicTask(Task):
         settings, folder = recipe.features.roll_settings(), exp_dir / "samples" / f"step_{step:07d}"
         for direction, domain in (("a2b", "a"), ("b2a", "b")):
             phrases = self._examples[domain].numpy()
-            out = transfer_phrases(bundle.generator(direction), phrases, 0.5, generator_input_device(bundle))
+            out = transfer_phrases(bundle.generator(direction), phrases, _binarisation(recipe.features, {}),
+                                   generator_input_device(bundle))
             times = phrase_grid_times(phrases.shape[2], settings.steps_per_beat)
             for k in range(len(phrases)):
                 write_midi(roll_to_midi(out[k], times, settings), folder / f"{direction}_{k}.mid")
@@ -90,22 +96,20 @@ class MusicTask(Task):
 
     # ------------------------------------------------------------------ conversion
     def convert(self, bundle: Any, direction: str, source: Path, target: Path, options: dict[str, Any]) -> JobReport:
-        threshold = float(options.get("threshold", 0.5))
-        if not 0.0 < threshold < 1.0:
-            raise CycleAudioError(f"--threshold must be between 0 and 1, got {threshold}")
+        features = bundle.recipe.features
+        binarisation = _binarisation(features, options)
         program = int(options.get("instrument", 0))
         if not 0 <= program <= 127:
             raise CycleAudioError(f"--instrument must be a General MIDI program 0-127, got {program}")
         jobs, refused = plan_jobs(source, target, SUFFIXES, ".mid", bool(options.get("overwrite", False)))
         report = JobReport(failed=list(refused))
-        features = bundle.recipe.features
         generator = bundle.generator(direction)
         device = generator_input_device(bundle)
         empty, started = 0, time.perf_counter()
         for job in jobs:
             try:
                 sounding = convert_file(generator, job.source, job.target, features.roll_settings(),
-                                        features.phrase_steps, device, options)
+                                        features.phrase_steps, device, binarisation, options)
             except InputFileError as exc:
                 report.failed.append((job.source, exc.reason))
                 continue
@@ -113,7 +117,7 @@ class MusicTask(Task):
             if not sounding:
                 empty += 1
                 LOG.warning("%s: the transfer has no notes at threshold %g (an empty MIDI was written); "
-                            "try a lower --threshold", job.source, threshold)
+                            "try a lower --threshold or --binarize density", job.source, binarisation.threshold)
         report.metrics = {"files": float(len(report.written)), "empty_outputs": float(empty),
                           "seconds": time.perf_counter() - started}
         return report

@@ -1,14 +1,21 @@
 """Whole-song transfer: song -> phrases -> generator -> phrases -> song on the source's own grid.
 
 Every phrase of the song (silent ones stay silent) goes through the generator in batches; the outputs
-are put back in time order, binarised at ``threshold`` and written as notes on the source's step
-times into a copy of the source MIDI, so tempo map, time signatures and timing are the source's.
+are put back in time order, binarised and written as notes on the source's step times into a copy of
+the source MIDI, so tempo map, time signatures, timing and end time are the source's.
+
+Binarisation (``Binarisation``): ``threshold`` keeps the cells whose note probability reaches a fixed
+threshold; ``density`` keeps, in every phrase, as many of the most probable cells as the source
+phrase has notes sounding, so a transfer is never silent where its source plays and keeps its
+source's density however confident the generator is.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +25,50 @@ import soundfile
 import torch
 from torch import nn
 
+from ...errors import CycleAudioError
 from .corpus import cut_phrases, to_model_input
-from .roll import RollSettings, SongRoll, midi_to_roll, read_midi, roll_to_midi
+from .roll import RollSettings, SongRoll, midi_to_roll, read_midi, roll_to_midi, set_end_tick, song_end_tick
 
 LOG = logging.getLogger("cycleaudio.music")
 RENDER_RATE = 22050
 #: a soundfont (.sf2) here makes ``--render`` use fluidsynth instead of pretty_midi's sine synthesis
 SOUNDFONT_ENV = "CYCLEAUDIO_SOUNDFONT"
+BINARISATIONS = ("threshold", "density")
+
+
+@dataclass
+class Binarisation:
+    """How note probabilities become notes: ``mode`` ``threshold`` or ``density`` (see the module)."""
+
+    mode: str = "threshold"
+    threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.mode not in BINARISATIONS:
+            raise CycleAudioError(f"--binarize must be one of {', '.join(BINARISATIONS)}, got {self.mode!r}")
+        if not 0.0 < self.threshold < 1.0:
+            raise CycleAudioError(f"--threshold must be between 0 and 1, got {self.threshold}")
+
+    def notes(self, probabilities: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        """Boolean (N, steps, pitches) notes from probabilities and the source phrases' on/off cells."""
+        if self.mode == "threshold":
+            return probabilities >= self.threshold
+        flat = probabilities.flatten(1)
+        count = source.flatten(1).sum(dim=1).long()
+        ranked = flat.sort(dim=1, descending=True).values
+        cutoff = ranked.gather(1, (count - 1).clamp_min(0).unsqueeze(1))
+        return ((flat >= cutoff) & (count > 0).unsqueeze(1)).view_as(probabilities)
 
 
 @torch.no_grad()
-def transfer_phrases(generator: nn.Module, phrases: np.ndarray, threshold: float, device: torch.device,
+def transfer_phrases(generator: nn.Module, phrases: np.ndarray, binarisation: Binarisation, device: torch.device,
                      batch_size: int = 32) -> np.ndarray:
     """Generator output of uint8 phrases (N, C, T, P), binarised (and velocity rescaled) as uint8."""
     out = np.zeros_like(phrases)
     for start in range(0, len(phrases), batch_size):
-        x = to_model_input(torch.from_numpy(phrases[start:start + batch_size])).to(device)
-        y = generator(x).float().cpu()
-        on = y[:, 0] >= threshold
+        source = torch.from_numpy(phrases[start:start + batch_size])
+        y = generator(to_model_input(source).to(device)).float().cpu()
+        on = binarisation.notes(y[:, 0], source[:, 0] > 0)
         out[start:start + batch_size, 0] = on.numpy()
         if phrases.shape[1] > 1:
             velocity = (y[:, 1] * 127).round().clamp(1, 127) * on
@@ -43,24 +76,33 @@ def transfer_phrases(generator: nn.Module, phrases: np.ndarray, threshold: float
     return out
 
 
-def transfer_song(generator: nn.Module, song: SongRoll, phrase_steps: int, threshold: float,
+def transfer_song(generator: nn.Module, song: SongRoll, phrase_steps: int, binarisation: Binarisation,
                   device: torch.device) -> np.ndarray:
     """The transferred roll of a whole song, same shape as ``song.roll``; silent phrases stay silent."""
     phrases, _ = cut_phrases(song.roll, phrase_steps, keep_empty=True)
     sounding = phrases[:, 0].reshape(len(phrases), -1).any(axis=1)
     result = np.zeros_like(phrases)
     if sounding.any():
-        result[sounding] = transfer_phrases(generator, phrases[sounding], threshold, device)
+        result[sounding] = transfer_phrases(generator, phrases[sounding], binarisation, device)
     channels, steps, pitches = song.roll.shape
     joined = result.transpose(1, 0, 2, 3).reshape(channels, -1, pitches)
     return joined[:, :steps]
 
 
-def write_midi(midi: pretty_midi.PrettyMIDI, target: Path) -> None:
-    """Write atomically (temporary file + rename) so a failure never leaves half a file."""
+def write_midi(midi: pretty_midi.PrettyMIDI, target: Path, end_tick: int | None = None) -> None:
+    """Write atomically (temporary file + rename) so a failure never leaves half a file.
+
+    ``end_tick`` puts every track's end-of-track event there (the source's), so sequencers play the
+    transfer exactly as long as its source.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    midi.write(str(tmp))
+    if end_tick is None:
+        midi.write(str(tmp))
+    else:
+        buffer = io.BytesIO()
+        midi.write(buffer)
+        set_end_tick(buffer.getvalue(), end_tick).save(str(tmp))
     os.replace(tmp, target)
 
 
@@ -84,13 +126,13 @@ def render_wav(midi: pretty_midi.PrettyMIDI, target: Path) -> Path:
 
 
 def convert_file(generator: nn.Module, source: Path, target: Path, settings: RollSettings, phrase_steps: int,
-                 device: torch.device, options: dict[str, Any]) -> bool:
+                 device: torch.device, binarisation: Binarisation, options: dict[str, Any]) -> bool:
     """Transfer one MIDI file into ``target``; returns False when the result has no notes (still written)."""
     midi = read_midi(source)
     song = midi_to_roll(midi, settings, source)
-    roll = transfer_song(generator, song, phrase_steps, float(options.get("threshold", 0.5)), device)
+    roll = transfer_song(generator, song, phrase_steps, binarisation, device)
     out = roll_to_midi(roll, song.times, settings, template=midi, program=int(options.get("instrument", 0)))
-    write_midi(out, target)
+    write_midi(out, target, end_tick=song_end_tick(source))
     if options.get("render"):
         render_wav(out, target)
     return bool(roll[0].any())
