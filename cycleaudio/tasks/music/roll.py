@@ -219,17 +219,29 @@ def roll_to_midi(roll: np.ndarray, times: np.ndarray, settings: RollSettings,
     return out
 
 
-def song_end_tick(path: Path) -> int:
-    """The tick of the file's last end-of-track event (where a sequencer stops playing it)."""
-    parsed = mido.MidiFile(str(path), clip=True)
-    return max((sum(message.time for message in track) for track in parsed.tracks), default=0)
+def _absolute_ticks(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
+    ticks = np.cumsum([message.time for message in track]).tolist()
+    return list(zip(ticks, track))
 
 
-def set_end_tick(midi_bytes: bytes, end_tick: int) -> mido.MidiFile:
-    """The MIDI file ``midi_bytes`` with every track's end-of-track event at ``end_tick`` (or, for a
-    track with later events, right after its last one)."""
+def keep_source_timing(midi_bytes: bytes, source: Path) -> mido.MidiFile:
+    """The MIDI file ``midi_bytes`` with the exact tempo values and end of ``source``.
+
+    pretty_midi writes tempo changes at the source's ticks but truncates their values to whole
+    microseconds per beat (a drift of up to about a millisecond over a long song), and ends each
+    track one tick after its last event.  Here every tempo change at a tick where the source has one
+    takes the source's value, and every end-of-track event moves to the source's last tick (or right
+    after the track's last event, if that is later).
+    """
+    original = mido.MidiFile(str(source), clip=True)
+    tempos = {tick: message.tempo for track in original.tracks
+              for tick, message in _absolute_ticks(track) if message.type == "set_tempo"}
+    end_tick = max((sum(message.time for message in track) for track in original.tracks), default=0)
     parsed = mido.MidiFile(file=io.BytesIO(midi_bytes))
     for track in parsed.tracks:
+        for tick, message in _absolute_ticks(track):
+            if message.type == "set_tempo" and tick in tempos:
+                message.tempo = tempos[tick]
         if track and track[-1].type == "end_of_track":
             track[-1].time = max(end_tick - sum(message.time for message in track[:-1]), 0)
     return parsed

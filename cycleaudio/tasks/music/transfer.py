@@ -27,7 +27,7 @@ from torch import nn
 
 from ...errors import CycleAudioError
 from .corpus import cut_phrases, to_model_input
-from .roll import RollSettings, SongRoll, midi_to_roll, read_midi, roll_to_midi, set_end_tick, song_end_tick
+from .roll import RollSettings, SongRoll, keep_source_timing, midi_to_roll, read_midi, roll_to_midi
 
 LOG = logging.getLogger("cycleaudio.music")
 RENDER_RATE = 22050
@@ -89,20 +89,20 @@ def transfer_song(generator: nn.Module, song: SongRoll, phrase_steps: int, binar
     return joined[:, :steps]
 
 
-def write_midi(midi: pretty_midi.PrettyMIDI, target: Path, end_tick: int | None = None) -> None:
+def write_midi(midi: pretty_midi.PrettyMIDI, target: Path, source: Path | None = None) -> None:
     """Write atomically (temporary file + rename) so a failure never leaves half a file.
 
-    ``end_tick`` puts every track's end-of-track event there (the source's), so sequencers play the
-    transfer exactly as long as its source.
+    With the ``source`` file the transfer was made from, its exact tempo values and end-of-track
+    tick are kept, so the transfer plays exactly as long as its source.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    if end_tick is None:
+    if source is None:
         midi.write(str(tmp))
     else:
         buffer = io.BytesIO()
         midi.write(buffer)
-        set_end_tick(buffer.getvalue(), end_tick).save(str(tmp))
+        keep_source_timing(buffer.getvalue(), source).save(str(tmp))
     os.replace(tmp, target)
 
 
@@ -132,7 +132,7 @@ def convert_file(generator: nn.Module, source: Path, target: Path, settings: Rol
     song = midi_to_roll(midi, settings, source)
     roll = transfer_song(generator, song, phrase_steps, binarisation, device)
     out = roll_to_midi(roll, song.times, settings, template=midi, program=int(options.get("instrument", 0)))
-    write_midi(out, target, end_tick=song_end_tick(source))
+    write_midi(out, target, source)
     if options.get("render"):
         render_wav(out, target)
     return bool(roll[0].any())
