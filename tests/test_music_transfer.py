@@ -17,9 +17,9 @@ from cycleaudio.engine.cyclegan import reconstruction_loss
 from cycleaudio.engine.music_nets import MusicResNetGenerator
 from cycleaudio.errors import CycleAudioError, RecipeError
 from cycleaudio.tasks.music import metrics
-from cycleaudio.tasks.music.roll import RollSettings
+from cycleaudio.tasks.music.roll import RollSettings, SongRoll
 from cycleaudio.tasks.music.synthetic import song_midi
-from cycleaudio.tasks.music.transfer import Binarisation, convert_file
+from cycleaudio.tasks.music.transfer import Binarisation, convert_file, transfer_song
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 CPU_RECIPE = RECIPES / "music_classical2pop_cpu.yaml"
@@ -163,3 +163,20 @@ def test_short_training_transfers_keep_the_song(tmp_path: Path) -> None:
         assert result["onset_retention"] >= 0.5
         assert 0.5 <= result["density_ratio"] <= 2.0
         assert result["pitch_class_tv"] <= 0.25
+
+
+class _LateNotes(torch.nn.Module):
+    """A 'generator' whose note probability grows with the step: it prefers a phrase's last steps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps, pitches = torch.linspace(0.0, 0.4, x.shape[2]), torch.linspace(0.0, 0.001, x.shape[3])
+        return (steps[:, None] + pitches[None, :]).expand_as(x).clone()
+
+
+def test_density_never_puts_a_phrase_notes_into_its_padding() -> None:
+    roll = np.zeros((1, 64 + 3, 84), dtype=np.uint8)
+    roll[0, :, 40] = 1  # a held note through the song: the last phrase has 3 steps of it
+    song = SongRoll(roll, np.arange(roll.shape[1] + 1) * 0.125)
+    out = transfer_song(_LateNotes(), song, 64, Binarisation("density"), torch.device("cpu"))
+    assert out.shape == roll.shape
+    assert out[0, 64:].sum() == roll[0, 64:].sum() == 3

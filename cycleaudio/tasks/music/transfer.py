@@ -62,13 +62,22 @@ class Binarisation:
 
 @torch.no_grad()
 def transfer_phrases(generator: nn.Module, phrases: np.ndarray, binarisation: Binarisation, device: torch.device,
-                     batch_size: int = 32) -> np.ndarray:
-    """Generator output of uint8 phrases (N, C, T, P), binarised (and velocity rescaled) as uint8."""
+                     steps: np.ndarray | None = None, batch_size: int = 32) -> np.ndarray:
+    """Generator output of uint8 phrases (N, C, T, P), binarised (and velocity rescaled) as uint8.
+
+    ``steps`` (N,) is how many steps of each phrase belong to the song (the last phrase of a song is
+    padded); no note is placed after them, so a phrase's notes never vanish into its padding.
+    """
     out = np.zeros_like(phrases)
+    length = phrases.shape[2]
     for start in range(0, len(phrases), batch_size):
         source = torch.from_numpy(phrases[start:start + batch_size])
         y = generator(to_model_input(source).to(device)).float().cpu()
-        on = binarisation.notes(y[:, 0], source[:, 0] > 0)
+        probabilities = y[:, 0]
+        if steps is not None:
+            padding = torch.arange(length)[None, :] >= torch.from_numpy(steps[start:start + batch_size])[:, None]
+            probabilities = probabilities.masked_fill(padding[:, :, None], -1.0)
+        on = binarisation.notes(probabilities, source[:, 0] > 0)
         out[start:start + batch_size, 0] = on.numpy()
         if phrases.shape[1] > 1:
             velocity = (y[:, 1] * 127).round().clamp(1, 127) * on
@@ -81,9 +90,10 @@ def transfer_song(generator: nn.Module, song: SongRoll, phrase_steps: int, binar
     """The transferred roll of a whole song, same shape as ``song.roll``; silent phrases stay silent."""
     phrases, _ = cut_phrases(song.roll, phrase_steps, keep_empty=True)
     sounding = phrases[:, 0].reshape(len(phrases), -1).any(axis=1)
+    in_song = np.clip(song.steps - np.arange(len(phrases)) * phrase_steps, 0, phrase_steps)
     result = np.zeros_like(phrases)
     if sounding.any():
-        result[sounding] = transfer_phrases(generator, phrases[sounding], binarisation, device)
+        result[sounding] = transfer_phrases(generator, phrases[sounding], binarisation, device, in_song[sounding])
     channels, steps, pitches = song.roll.shape
     joined = result.transpose(1, 0, 2, 3).reshape(channels, -1, pitches)
     return joined[:, :steps]
