@@ -25,24 +25,22 @@ def pitch_class_histogram(phrases: torch.Tensor, lowest_pitch: int) -> torch.Ten
     return hist / hist.sum(dim=1, keepdim=True).clamp_min(1e-9)
 
 
-def pitch_class_distance(source: torch.Tensor, transfer: torch.Tensor, lowest_pitch: int) -> float:
-    both = _both_sound(source, transfer)
+def _histogram_differences(source: torch.Tensor, transfer: torch.Tensor, lowest_pitch: int) -> torch.Tensor | None:
+    """(M, 12) pitch-class-histogram differences of the phrase pairs where both sound; None if none do."""
+    both = source.flatten(1).bool().any(dim=1) & transfer.flatten(1).bool().any(dim=1)
     if not bool(both.any()):
-        return float("nan")
-    diff = pitch_class_histogram(source[both], lowest_pitch) - pitch_class_histogram(transfer[both], lowest_pitch)
-    return float(diff.norm(dim=1).mean())
+        return None
+    return pitch_class_histogram(source[both], lowest_pitch) - pitch_class_histogram(transfer[both], lowest_pitch)
 
 
-def _both_sound(source: torch.Tensor, transfer: torch.Tensor) -> torch.Tensor:
-    return source.flatten(1).bool().any(dim=1) & transfer.flatten(1).bool().any(dim=1)
+def pitch_class_distance(source: torch.Tensor, transfer: torch.Tensor, lowest_pitch: int) -> float:
+    diff = _histogram_differences(source, transfer, lowest_pitch)
+    return float("nan") if diff is None else float(diff.norm(dim=1).mean())
 
 
 def pitch_class_tv(source: torch.Tensor, transfer: torch.Tensor, lowest_pitch: int) -> float:
-    both = _both_sound(source, transfer)
-    if not bool(both.any()):
-        return float("nan")
-    diff = pitch_class_histogram(source[both], lowest_pitch) - pitch_class_histogram(transfer[both], lowest_pitch)
-    return float(0.5 * diff.abs().sum(dim=1).mean())
+    diff = _histogram_differences(source, transfer, lowest_pitch)
+    return float("nan") if diff is None else float(0.5 * diff.abs().sum(dim=1).mean())
 
 
 def onsets(phrases: torch.Tensor) -> torch.Tensor:
