@@ -6,8 +6,8 @@ the source MIDI, so tempo map, time signatures, timing and end time are the sour
 
 Binarisation (``Binarisation``): ``threshold`` keeps the cells whose note probability reaches a fixed
 threshold; ``density`` keeps, in every phrase, as many of the most probable cells as the source
-phrase has notes sounding, so a transfer is never silent where its source plays and keeps its
-source's density however confident the generator is.
+phrase has sounding cells, so a transfer is never silent where its source plays and keeps its
+source's number of note-steps however confident the generator is.
 """
 
 from __future__ import annotations
