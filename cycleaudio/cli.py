@@ -90,7 +90,8 @@ def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...], quiet:
               help="Voice: the identity in place of the generator (per-speaker statistics only), a baseline.")
 @click.option("--f0-method", type=click.Choice(["harvest", "dio", "fast"]),
               help="Voice (WORLD models): F0 analysis (default: the recipe's features.f0_method).")
-@click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default 0.5).")
+@click.option("--binarize", type=click.Choice(["threshold", "density"]), help="Music: threshold or density (as many notes per phrase as the source; default: the recipe's).")
+@click.option("--threshold", type=float, help="Music: piano-roll binarisation threshold (default: the recipe's, 0.5).")
 @click.option("--instrument", type=int, help="Music: General MIDI program of the output track (default 0, piano).")
 @click.option("--render", is_flag=True, default=None, help="Music: also write a WAV preview of every output.")
 @click.option("--size", type=click.Choice(["model", "original"]), help="Images: convert at the model's resolution or the original size.")

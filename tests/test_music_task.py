@@ -174,7 +174,7 @@ def test_convert_reports_bad_files_and_options(tmp_path: Path) -> None:
 
 
 def test_recipes_validate() -> None:
-    for name in ("music_classical2pop", "music_classical2pop_debug", "music_classifier"):
+    for name in ("music_classical2pop", "music_classical2pop_cpu", "music_classical2pop_debug", "music_classifier"):
         recipe = load_recipe(RECIPES / f"{name}.yaml")
         assert recipe.description
     with pytest.raises(CycleAudioError, match="features"):

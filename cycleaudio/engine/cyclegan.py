@@ -3,6 +3,9 @@
 Generators ``g_ab`` (A->B) and ``g_ba`` (B->A); discriminators ``d_a`` and ``d_b``.  Optional parts,
 each switched on by the recipe's ``loss`` section:
 
+* cycle and identity losses as L1 (``cycle_loss: l1``) or as binary cross-entropy (``bce``) for
+  outputs that are probabilities of binary targets such as piano rolls, where L1 is smallest for
+  near-silence; ``bce_on_weight`` > 1 weighs the rare "on" cells up;
 * identity loss (``lambda_identity``), dropped after ``identity_off_step`` steps (CycleGAN-VC);
 * two-step adversarial loss (``two_step``, CycleGAN-VC2): discriminators ``d2_a``/``d2_b`` judge
   cycle-reconstructed samples, and the generators are trained against them too;
@@ -28,6 +31,9 @@ from .losses import ADVERSARIAL_LOSSES, gradient_penalty
 from .pool import HistoryPool
 from .settings import LossConfig, ModelConfig
 
+#: probabilities are clamped to [eps, 1 - eps] before the log of the cross-entropy
+BCE_EPS = 1e-6
+
 
 @dataclass
 class Fakes:
@@ -37,6 +43,20 @@ class Fakes:
     fake_b: torch.Tensor
     cycle_a: torch.Tensor
     cycle_b: torch.Tensor
+
+
+def reconstruction_loss(output: torch.Tensor, target: torch.Tensor, kind: str, on_weight: float = 1.0) -> torch.Tensor:
+    """L1, or binary cross-entropy of probabilities ``output`` against ``target`` in [0, 1].
+
+    The cross-entropy is computed in float32 outside autocast (its log needs the precision), with
+    ``on_weight`` on the cells whose target is 1.
+    """
+    if kind == "l1":
+        return F.l1_loss(output, target)
+    with torch.autocast(output.device.type, enabled=False):
+        target = target.float()
+        weight = 1.0 + (on_weight - 1.0) * target if on_weight != 1.0 else None
+        return F.binary_cross_entropy(output.float().clamp(BCE_EPS, 1.0 - BCE_EPS), target, weight=weight)
 
 
 def build_generators(model: ModelConfig) -> tuple[nn.Module, nn.Module]:
@@ -111,6 +131,9 @@ class CycleGAN(nn.Module):
         everyone = self.context.gather(fakes)
         return self._local(pool.query(everyone), fakes)
 
+    def _reconstruction(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return reconstruction_loss(output, target, self.cfg.cycle_loss, self.cfg.bce_on_weight)
+
     def _judge(self, name: str, x: torch.Tensor) -> torch.Tensor:
         (noisy,) = self._noisy(x)
         return self.discriminators[name](noisy)
@@ -126,12 +149,13 @@ class CycleGAN(nn.Module):
 
         logs: dict[str, torch.Tensor] = {}
         logs["g_adv"] = adv.generator(self._judge("d_b", fake_b)) + adv.generator(self._judge("d_a", fake_a))
-        logs["cycle"] = F.l1_loss(cycle_a, real_a) + F.l1_loss(cycle_b, real_b)
+        logs["cycle"] = self._reconstruction(cycle_a, real_a) + self._reconstruction(cycle_b, real_b)
         total = logs["g_adv"] + cfg.lambda_cycle * logs["cycle"]
 
         identity_on = cfg.identity_off_step is None or step < cfg.identity_off_step
         if cfg.lambda_identity > 0 and identity_on:
-            logs["identity"] = F.l1_loss(self.g_ba(real_a), real_a) + F.l1_loss(self.g_ab(real_b), real_b)
+            same_a, same_b = self.g_ba(real_a), self.g_ab(real_b)
+            logs["identity"] = self._reconstruction(same_a, real_a) + self._reconstruction(same_b, real_b)
             total = total + cfg.lambda_identity * logs["identity"]
         if cfg.two_step:
             logs["g_adv2"] = adv.generator(self._judge("d2_a", cycle_a)) + adv.generator(self._judge("d2_b", cycle_b))

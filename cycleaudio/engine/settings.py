@@ -44,6 +44,8 @@ class LossConfig:
 
     adversarial: Literal["lsgan", "nonsaturating", "hinge", "wgan_gp"] = "lsgan"
     lambda_cycle: float = 10.0
+    cycle_loss: Literal["l1", "bce"] = "l1"
+    bce_on_weight: float = 1.0
     lambda_identity: float = 0.0
     identity_off_step: int | None = None
     two_step: bool = False
@@ -62,6 +64,8 @@ class LossConfig:
             check_rate(name, getattr(self, name))
         if self.pool_size < 0 or self.mask_max_frames < 0:
             raise ValueError("pool_size and mask_max_frames must be >= 0")
+        if not (math.isfinite(self.bce_on_weight) and self.bce_on_weight > 0):
+            raise ValueError("bce_on_weight must be > 0 (1: unweighted binary cross-entropy)")
 
 
 @dataclass

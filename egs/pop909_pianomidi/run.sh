@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Classical (piano-midi.de) <-> pop (POP909) genre transfer on MIDI, end to end.
 #
-#   egs/pop909_pianomidi/run.sh [--stage N] [--stop_stage N] [--work DIR] [--mixed none|partial|full] DATA_ROOT
+#   egs/pop909_pianomidi/run.sh [--stage N] [--stop_stage N] [--work DIR] [--recipe NAME] [--mixed none|partial|full] DATA_ROOT
 #
 # DATA_ROOT holds piano-midi/ and pop909/ (and bach-chorales/ for --mixed full), e.g. ../shared/data/midi.
 # Stages:
 #   0  prepare: hold out 10% of the songs of each genre (every 10th file in sorted order) for testing
 #   1  train the genre classifier on the training songs, test accuracy on the held-out songs
-#   2  train the CycleGAN (recipes/music_classical2pop.yaml)
+#   2  train the CycleGAN (--recipe: music_classical2pop_cpu, under an hour on a CPU, or
+#      music_classical2pop, the paper's size, for a GPU)
 #   3  transfer the held-out songs A->B and B->A, then cycle the transfers back
 #   4  evaluate: P_A/P_B, S_A->B, S_B->A, S_tot, content and roll measures (table + JSON)
 # Extra recipe overrides: CLS_SET="train.steps=500" GAN_SET="train.steps=2000 model.generator.args.n_blocks=4"
@@ -17,10 +18,11 @@ stage=0
 stop_stage=4
 work=exp/pop909_pianomidi
 mixed=none
+recipe=music_classical2pop_cpu
 . "$(dirname "$0")/../parse_options.sh"
 data_root=${positional[0]:-}
 if [[ -z "${data_root:-}" ]]; then
-  echo "usage: $0 [--stage N] [--stop_stage N] [--work DIR] [--mixed none|partial|full] DATA_ROOT" >&2
+  echo "usage: $0 [--stage N] [--stop_stage N] [--work DIR] [--recipe NAME] [--mixed none|partial|full] DATA_ROOT" >&2
   exit 2
 fi
 data_root=$(cd "$data_root" && pwd)
@@ -28,7 +30,7 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 data=$work/data
 cache=$work/cache
-gan=$work/cyclegan_$mixed
+gan=$work/${recipe}_$mixed
 overrides() { for kv in $1; do printf -- '--set %s ' "$kv"; done; }
 
 if [[ $stage -le 0 && $stop_stage -ge 0 ]]; then
@@ -60,11 +62,11 @@ if [[ $stage -le 1 && $stop_stage -ge 1 ]]; then
 fi
 
 if [[ $stage -le 2 && $stop_stage -ge 2 ]]; then
-  echo "stage 2: CycleGAN ($mixed)"
+  echo "stage 2: CycleGAN ($recipe, $mixed)"
   extra=()
   if [[ $mixed == full ]]; then extra=(--set data.c="$data_root/bach-chorales"); fi
   # shellcheck disable=SC2046
-  cycleaudio train music_classical2pop --out "$gan" \
+  cycleaudio train "$recipe" --out "$gan" \
     --set data.a="$data/train/a" --set data.b="$data/train/b" --set data.cache_dir="$cache" \
     --set loss.mixed="$mixed" "${extra[@]}" $(overrides "${GAN_SET:-}")
 fi

@@ -7,8 +7,11 @@ Folder layout (what ``egs/pop909_pianomidi/run.sh`` writes; relative paths match
     CYCLED/a2b, CYCLED/b2a          the transfers sent back (``convert --direction b2a CONVERTED/a2b CYCLED/a2b``)
 
 Each transfer is compared phrase by phrase with its source on the source's beat grid (the transfer
-keeps the source's tempo map), over the phrases where the source has notes.  With a classifier
-(``--classifier``), P_A / P_B of real, transferred and cycled phrases give S_A->B, S_B->A and S_tot.
+keeps the source's tempo map), over the phrases where the source has notes: what was kept (onset
+retention, pitch-class distance, notes per bar, empty rate; see ``metrics``) and whether the song
+kept its length (largest end-time difference of a transfer and its source, seconds).  With a
+classifier (``--classifier``), P_A / P_B of real, transferred and cycled phrases give S_A->B, S_B->A
+and S_tot, and the target-genre share is the share of transferred phrases it assigns to the target.
 A single direction is evaluated too: CONVERTED holds transfers only, ``--source`` their inputs, and
 REFERENCE real songs of the target domain (the direction is the one the classifier finds).
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pretty_midi
 import torch
 
 from ...engine.classifier import DomainClassifier, transfer_strength
@@ -29,6 +33,9 @@ from ...jobs import find_inputs
 from . import metrics
 from .corpus import SUFFIXES, cut_phrases, load_folder
 from .roll import RollSettings, midi_to_roll, read_midi, roll_on_grid
+
+#: bars of notes-per-bar are 4 beats (the phrase grid's 4/4 bars)
+BEATS_PER_BAR = 4
 
 
 @dataclass
@@ -40,6 +47,7 @@ class Aligned:
     cycled: torch.Tensor | None
     songs: int
     missing: list[str]
+    end_gap: float
 
 
 def songs_by_name(folder: Path) -> dict[str, Path]:
@@ -51,22 +59,25 @@ def songs_by_name(folder: Path) -> dict[str, Path]:
 
 
 def _aligned_phrases(source: Path, transfer: Path, cycled: Path | None, settings: RollSettings,
-                     phrase_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Non-empty source phrases and the matching transfer (and cycled) phrases on the source's grid.
+                     phrase_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, float]:
+    """Non-empty source phrases, the matching transfer (and cycled) phrases on the source's grid, and
+    the difference of the transfer's and the source's end times in seconds.
 
     ``cycled`` None means there is no cycled file; an empty transfer's cycle is then empty too (the
     converter refuses note-less input, and silent phrases stay silent), anything else is an error.
     """
-    song = midi_to_roll(read_midi(source), settings, source)
+    source_midi = read_midi(source)
+    end = source_midi.get_end_time()
+    song = midi_to_roll(source_midi, settings, source)
     phrases, keep = cut_phrases(song.roll, phrase_steps)
 
-    def on_grid(path: Path) -> np.ndarray:
-        roll = roll_on_grid(read_midi(path), song.times, settings)
+    def on_grid(midi: pretty_midi.PrettyMIDI) -> np.ndarray:
+        roll = roll_on_grid(midi, song.times, settings)
         return cut_phrases(roll, phrase_steps, keep_empty=True)[0][keep]
 
-    out = on_grid(transfer)
-    back = on_grid(cycled) if cycled is not None else None
-    return phrases, out, back
+    transfer_midi = read_midi(transfer)
+    back = on_grid(read_midi(cycled)) if cycled is not None else None
+    return phrases, on_grid(transfer_midi), back, transfer_midi.get_end_time() - end
 
 
 def align(sources: Path, transfers: Path, cycled: Path | None, settings: RollSettings, phrase_steps: int) -> Aligned:
@@ -74,13 +85,13 @@ def align(sources: Path, transfers: Path, cycled: Path | None, settings: RollSet
     source_files, cycled_files = songs_by_name(sources), songs_by_name(cycled) if cycled else {}
     parts: list[list[np.ndarray]] = [[], [], []]
     missing: list[str] = []
-    songs = 0
+    songs, end_gap = 0, 0.0
     for stem, transfer in sorted(songs_by_name(transfers).items()):
         if stem not in source_files:
             missing.append(f"{transfer}: no source {stem}.mid in {sources}")
             continue
         try:
-            src, out, back = _aligned_phrases(source_files[stem], transfer, cycled_files.get(stem), settings,
+            src, out, back, gap = _aligned_phrases(source_files[stem], transfer, cycled_files.get(stem), settings,
                                               phrase_steps)
         except InputFileError as exc:
             missing.append(str(exc))
@@ -90,6 +101,7 @@ def align(sources: Path, transfers: Path, cycled: Path | None, settings: RollSet
                 raise CycleAudioError(f"{cycled}: no cycled song {stem}.mid for the transfer {transfer}")
             back = out
         songs += 1
+        end_gap = max(end_gap, abs(gap))
         parts[0].append(src[:, 0])
         parts[1].append(out[:, 0])
         if back is not None:
@@ -97,14 +109,23 @@ def align(sources: Path, transfers: Path, cycled: Path | None, settings: RollSet
     if not parts[0]:
         raise CycleAudioError(f"{transfers}: no transfer could be matched with a source in {sources}")
     stack = lambda xs: torch.from_numpy(np.concatenate(xs))  # noqa: E731
-    return Aligned(stack(parts[0]), stack(parts[1]), stack(parts[2]) if parts[2] else None, songs, missing)
+    return Aligned(stack(parts[0]), stack(parts[1]), stack(parts[2]) if parts[2] else None, songs, missing, end_gap)
 
 
 def roll_measures(aligned: Aligned, settings: RollSettings, steps_per_beat: int) -> dict[str, float]:
     src, out = aligned.source, aligned.transfer
+    bar_steps = BEATS_PER_BAR * steps_per_beat
+    density = (metrics.notes_per_bar(src, bar_steps), metrics.notes_per_bar(out, bar_steps))
     return {
         "songs": aligned.songs,
         "phrases": int(src.shape[0]),
+        "onset_retention": metrics.onset_retention(src, out),
+        "pitch_class_tv": metrics.pitch_class_tv(src, out, settings.lowest_pitch),
+        "notes_per_bar_source": density[0],
+        "notes_per_bar_transfer": density[1],
+        "density_ratio": density[1] / density[0] if density[0] else float("nan"),
+        "empty_rate": metrics.empty_rate(out),
+        "end_time_gap_max": aligned.end_gap,
         "content_difference": metrics.content_difference(src, out),
         "pitch_class_distance": metrics.pitch_class_distance(src, out, settings.lowest_pitch),
         "polyphony_source": metrics.polyphony(src),
@@ -126,7 +147,9 @@ def direction_report(aligned: Aligned, source_domain: str, classifier: DomainCla
         x, y = source_domain.upper(), "B" if source_domain == "a" else "A"
         flip = (lambda p: p) if source_domain == "a" else (lambda p: 1.0 - p)
         report[f"P_{x}(x_{x})"] = float(flip(_prob_a(classifier, aligned.source)).mean())
-        report[f"P_{x}(x^_{y})"] = float(flip(_prob_a(classifier, aligned.transfer)).mean())
+        transferred = flip(_prob_a(classifier, aligned.transfer))
+        report[f"P_{x}(x^_{y})"] = float(transferred.mean())
+        report["target_share"] = float((transferred < 0.5).float().mean())
         if aligned.cycled is not None:
             report[f"P_{x}(x~_{x})"] = float(flip(_prob_a(classifier, aligned.cycled)).mean())
     if aligned.missing:

@@ -2,6 +2,7 @@
 
 * ``music_resnet`` generator: 7x7 conv -> two stride-2 convs -> residual blocks -> two transposed
   convs -> 7x7 conv -> sigmoid, instance norm throughout (the paper's: 64 channels, 10 blocks);
+  with ``input_skip`` > 0 it predicts an edit of its input instead (see the class);
 * ``music_patchgan`` discriminator: two 7x7 stride-2 convs (64, 256 channels) and a 7x7 conv to a
   one-channel patch map (16x21 for a 64x84 phrase);
 * ``music_genre_cnn`` classifier: five convolutions whose kernels first span an octave, then fold the
@@ -45,13 +46,23 @@ class _Residual(nn.Module):
 
 @GENERATORS.register("music_resnet")
 class MusicResNetGenerator(nn.Module):
-    """The paper's ResNet generator; output in [0, 1] (note probability, and velocity/127 if present)."""
+    """The paper's ResNet generator; output in [0, 1] (note probability, and velocity/127 if present).
 
-    def __init__(self, in_channels: int = 1, channels: int = 64, n_blocks: int = 10) -> None:
+    ``input_skip`` g > 0 makes it an editor of its input: output = sigmoid(g * (2x - 1) + net(x)),
+    with the last convolution starting at zero.  Training then starts from the identity (the input,
+    binarised at 0.5) instead of from noise whose cheapest reconstruction is silence, so notes are
+    kept unless the adversarial loss pays for changing them.  The sum and sigmoid run in float32 so
+    that probabilities near 0 and 1 stay distinct under bf16 autocast.
+    """
+
+    def __init__(self, in_channels: int = 1, channels: int = 64, n_blocks: int = 10, input_skip: float = 0.0) -> None:
         super().__init__()
         if n_blocks < 0 or channels < 1:
             raise ValueError("channels must be >= 1 and n_blocks >= 0")
+        if input_skip < 0:
+            raise ValueError("input_skip must be >= 0 (0: no skip, the paper's generator)")
         wide = channels * 4
+        self.input_skip = input_skip
         self.net = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(in_channels, channels, 7, bias=False),
             instance_norm(channels), nn.ReLU(inplace=True),
@@ -63,12 +74,18 @@ class MusicResNetGenerator(nn.Module):
             nn.ConvTranspose2d(channels * 2, channels, 3, stride=2, padding=1, output_padding=1, bias=False),
             instance_norm(channels), nn.ReLU(inplace=True),
             nn.ReflectionPad2d(3), nn.Conv2d(channels, in_channels, 7),
-            nn.Sigmoid(),
         )
+        if input_skip > 0:
+            nn.init.zeros_(self.net[-1].weight)
+            nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``mask`` (same shape, 1 = visible) hides parts of the input; None shows everything."""
-        return self.net(x if mask is None else x * mask)
+        visible = x if mask is None else x * mask
+        logits = self.net(visible)
+        if self.input_skip > 0:
+            logits = logits.float() + self.input_skip * (2.0 * visible.float() - 1.0)
+        return torch.sigmoid(logits)
 
 
 @DISCRIMINATORS.register("music_patchgan")

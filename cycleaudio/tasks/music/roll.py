@@ -26,6 +26,8 @@ MAX_TRACKS = 512
 MAX_STEPS = 200_000
 TEMPO_RANGE = (4.0, 1000.0)
 MAX_BYTES = 64 * 1024 * 1024
+#: text event written at the source's end time of every transfer
+END_TEXT = "end"
 
 
 @dataclass
@@ -196,17 +198,53 @@ def roll_to_midi(roll: np.ndarray, times: np.ndarray, settings: RollSettings,
     """A one-track MIDI of ``roll`` placed on ``times``.
 
     With a ``template`` (the source song) the output keeps its resolution, tempo map, time and key
-    signatures, so timing matches the source; without, it is written at 120 BPM.
+    signatures, so timing matches the source; without, it is written at 120 BPM.  It also keeps the
+    source's end: notes are cut there and a text event "end" marks it (MIDI readers such as
+    pretty_midi take the last event as the end), so a song whose last bars are silent, or become
+    silent in a transfer, is exactly as long as its source.
     """
+    instrument = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
+    notes = roll_to_notes(roll, times, settings)
     if template is None:
         out = pretty_midi.PrettyMIDI(initial_tempo=120.0)
     else:
+        end = template.get_end_time()
         out = template
-        out.instruments, out.lyrics, out.text_events = [], [], []
-    instrument = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
-    instrument.notes = roll_to_notes(roll, times, settings)
+        out.instruments, out.lyrics, out.text_events = [], [], [pretty_midi.Text(END_TEXT, end)]
+        notes = [n for n in notes if n.start < end]
+        for note in notes:
+            note.end = min(note.end, end)
+    instrument.notes = notes
     out.instruments.append(instrument)
     return out
+
+
+def _absolute_ticks(track: mido.MidiTrack) -> list[tuple[int, mido.Message]]:
+    ticks = np.cumsum([message.time for message in track]).tolist()
+    return list(zip(ticks, track))
+
+
+def keep_source_timing(midi_bytes: bytes, source: Path) -> mido.MidiFile:
+    """The MIDI file ``midi_bytes`` with the exact tempo values and end of ``source``.
+
+    pretty_midi writes tempo changes at the source's ticks but truncates their values to whole
+    microseconds per beat (a drift of up to about a millisecond over a long song), and ends each
+    track one tick after its last event.  Here every tempo change at a tick where the source has one
+    takes the source's value, and every end-of-track event moves to the source's last tick (or right
+    after the track's last event, if that is later).
+    """
+    original = mido.MidiFile(str(source), clip=True)
+    tempos = {tick: message.tempo for track in original.tracks
+              for tick, message in _absolute_ticks(track) if message.type == "set_tempo"}
+    end_tick = max((sum(message.time for message in track) for track in original.tracks), default=0)
+    parsed = mido.MidiFile(file=io.BytesIO(midi_bytes))
+    for track in parsed.tracks:
+        for tick, message in _absolute_ticks(track):
+            if message.type == "set_tempo" and tick in tempos:
+                message.tempo = tempos[tick]
+        if track and track[-1].type == "end_of_track":
+            track[-1].time = max(end_tick - sum(message.time for message in track[:-1]), 0)
+    return parsed
 
 
 def phrase_grid_times(steps: int, steps_per_beat: int, bpm: float = 120.0) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ...config import ComponentConfig
 from ...engine.classifier import ClassifierTrain
@@ -63,6 +64,20 @@ class MusicFeatures:
 
 
 @dataclass
+class TransferFeatures(MusicFeatures):
+    """The CycleGAN's grid, plus how its note probabilities become notes when songs are converted
+    (the defaults of ``convert --binarize`` and ``--threshold``; see ``transfer.Binarisation``)."""
+
+    binarize: Literal["threshold", "density"] = "threshold"
+    threshold: float = 0.5
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("threshold must be between 0 and 1")
+
+
+@dataclass
 class GenreClassifierTrain(ClassifierTrain):
     """How the genre classifier is trained, where it is written, and the share of songs held out."""
 
@@ -101,15 +116,17 @@ class ClassifierRecipe:
 
 @dataclass
 class MusicConvertOptions(ConvertOptions):
-    """``threshold``: piano-roll binarisation; ``instrument``: General MIDI program of the output track;
-    ``render``: also write a WAV preview."""
+    """``binarize`` (threshold or density) and ``threshold``: how note probabilities become notes (default:
+    the recipe's ``features``); ``instrument``: General MIDI program of the output track; ``render``: also
+    write a WAV preview."""
 
-    threshold: float = 0.5
+    binarize: str | None = None
+    threshold: float | None = None
     instrument: int = 0
     render: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise CycleAudioError(f"--threshold must be between 0 and 1, got {self.threshold}")
         if not 0 <= self.instrument <= 127:
             raise CycleAudioError(f"--instrument must be a General MIDI program 0-127, got {self.instrument}")

@@ -29,9 +29,9 @@ from .evaluation import evaluate_music, format_music
 from .inference import MusicTransfer
 from .report import music_report, roll_figure
 from .roll import load_roll, phrase_grid_times, roll_to_midi
-from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures
+from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures, TransferFeatures
 from .synthetic import write_builtin
-from .transfer import convert_file, transfer_phrases, write_midi
+from .transfer import binarisation_of, convert_file, transfer_phrases, write_midi
 
 LOG = logging.getLogger("cycleaudio.music")
 SAMPLE_PHRASES = 2
@@ -49,7 +49,7 @@ def _check_channels(recipe: Any) -> None:
 
 class MusicTask(CycleGANTask):
     name = "music"
-    recipe_class = cyclegan_recipe_class("MusicRecipe", MusicData, MusicFeatures)
+    recipe_class = cyclegan_recipe_class("MusicRecipe", MusicData, TransferFeatures)
     suffixes = SUFFIXES
     convert_options = MusicConvertOptions
     evaluate_options = MusicEvaluateOptions
@@ -92,7 +92,8 @@ class MusicTask(CycleGANTask):
         settings, folder = recipe.features.roll_settings(), exp_dir / "samples" / f"step_{step:07d}"
         for direction, domain in (("a2b", "a"), ("b2a", "b")):
             phrases = self._examples[domain].numpy()
-            out = transfer_phrases(bundle.generator(direction), phrases, 0.5, bundle.input_device)
+            out = transfer_phrases(bundle.generator(direction), phrases, binarisation_of(recipe.features),
+                                   bundle.input_device)
             times = phrase_grid_times(phrases.shape[2], settings.steps_per_beat)
             for k in range(len(phrases)):
                 write_midi(roll_to_midi(out[k], times, settings), folder / f"{direction}_{k}.mid")
@@ -103,10 +104,10 @@ class MusicTask(CycleGANTask):
     # ------------------------------------------------------------------ conversion
     def convert(self, bundle: Any, direction: str, source: Path, target: Path,
                 options: MusicConvertOptions) -> JobReport:
-        threshold = options.threshold
+        features = bundle.recipe.features
+        binarisation = binarisation_of(features, options.binarize, options.threshold)
         jobs, refused = plan_jobs(source, target, SUFFIXES, ".mid", options.overwrite)
         report = JobReport(failed=list(refused))
-        features = bundle.recipe.features
         generator = bundle.generator(direction)
         device = bundle.input_device
         stats = bundle.statistics.get(bundle.domains(direction)[0], {})
@@ -120,7 +121,7 @@ class MusicTask(CycleGANTask):
                 if not gate.admit(job.source, load_roll(job.source, features.roll_settings())):
                     continue
                 sounding = convert_file(generator, job.source, job.target, features.roll_settings(),
-                                        features.phrase_steps, device, options)
+                                        features.phrase_steps, device, binarisation, options)
             except InputFileError as exc:
                 report.failed.append((job.source, exc.reason))
                 continue
@@ -128,7 +129,7 @@ class MusicTask(CycleGANTask):
             if not sounding:
                 empty += 1
                 LOG.warning("%s: the transfer has no notes at threshold %g (an empty MIDI was written); "
-                            "try a lower --threshold", job.source, threshold)
+                            "try a lower --threshold or --binarize density", job.source, binarisation.threshold)
         report.metrics = {"files": float(len(report.written)), "empty_outputs": float(empty),
                           "seconds": time.perf_counter() - started}
         return report
