@@ -16,7 +16,7 @@ from cycleaudio.runner import load_bundle
 from cycleaudio.tasks.voice.convert import convert_features, statistics_only
 from cycleaudio.tasks.voice.mel_convert import MEL_KEY, check_world_vocoder
 
-from .voice_data import write_speaker
+from .voice_data import write_speaker, write_training_pair
 
 pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
 
@@ -26,8 +26,7 @@ STEPS = ["--set", "train.steps=4", "--set", "train.sample_every=4", "--set", "tr
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("mel")
-    write_speaker(root / "male", "male", [1, 3])
-    write_speaker(root / "female", "female", [2, 4])
+    write_training_pair(root)
     write_speaker(root / "eval_male", "male", [10, 11], take=1)
     write_speaker(root / "eval_female", "female", [10, 11], take=1)
     cache = ["--set", f"data.cache_dir={root / 'cache'}"]

@@ -18,7 +18,7 @@ from cycleaudio.cli import main
 from cycleaudio.errors import CycleAudioError
 from cycleaudio.page import Html, Page
 
-from .voice_data import write_speaker
+from .voice_data import write_speaker, write_training_pair
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = os.environ.get("CI") == "true"  # where the browser checks must run (.ci/run installs chromium)
@@ -111,8 +111,7 @@ def test_report_errors_are_one_line(tmp_path: Path) -> None:
 def voice_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny trained run, its conversions (model and statistics-only), their evaluation and the report."""
     root = tmp_path_factory.mktemp("voice_report")
-    write_speaker(root / "male", "male", [1, 3])
-    write_speaker(root / "female", "female", [2, 4])
+    write_training_pair(root)
     write_speaker(root / "eval_male", "male", [10, 11], take=1)
     write_speaker(root / "eval_female", "female", [10], take=1)  # one reference: one pair to evaluate
     exp = root / "exp"

@@ -20,7 +20,7 @@ from cycleaudio.tasks.voice.chunks import BUCKET_SECONDS, CONTEXT_SECONDS, Joine
 from cycleaudio.tasks.voice.convert import convert_voice_files, world_pipeline
 from cycleaudio.tasks.voice.synthetic import SAMPLE_RATE, SPEAKERS, synthesize_utterance
 
-from .voice_data import write_speaker
+from .voice_data import write_training_pair
 
 PAUSE = 0.4  # seconds of near-silence between the sentences of the long recording
 
@@ -28,8 +28,7 @@ PAUSE = 0.4  # seconds of near-silence between the sentences of the long recordi
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> ModelBundle:
     root = tmp_path_factory.mktemp("pieces")
-    write_speaker(root / "male", "male", [1, 3])
-    write_speaker(root / "female", "female", [2, 4])
+    write_training_pair(root)
     exp = root / "exp"
     result = CliRunner().invoke(main, [
         "train", "vc_male2female_debug", "--out", str(exp), "--quiet",

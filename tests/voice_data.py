@@ -19,6 +19,12 @@ def write_speaker(folder: Path, speaker: str, sentence_ids: range | list[int], t
     return paths
 
 
+def write_training_pair(root: Path) -> None:
+    """Two non-parallel training folders, ``root/male`` and ``root/female``, for the tiny voice runs."""
+    write_speaker(root / "male", "male", [1, 3])
+    write_speaker(root / "female", "female", [2, 4])
+
+
 def tone(seconds: float, rate: int = SAMPLE_RATE) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
     return 0.3 * np.sin(2 * np.pi * 150 * t)

@@ -69,6 +69,13 @@ def _analyse_piece(piece: Piece, settings: WorldSettings) -> tuple[WorldFrames, 
     return frames, seconds
 
 
+def pad_frames(features: np.ndarray, multiple: int) -> np.ndarray:
+    """(D, T) features repeated at the end to a multiple of ``multiple`` frames: the generators down-
+    and up-sample time, so whole utterances of any length go through once padded."""
+    frames = features.shape[1]
+    return np.pad(features, ((0, 0), (0, -(-frames // multiple) * multiple - frames)), mode="edge")
+
+
 @torch.no_grad()
 def convert_features(bundle: ModelBundle, direction: str, features: np.ndarray, key: str) -> np.ndarray:
     """(T, D) source features -> (T, D) converted, normalised with the ``<key>_mean/std`` statistics of
@@ -77,9 +84,7 @@ def convert_features(bundle: ModelBundle, direction: str, features: np.ndarray, 
     stats = bundle.statistics
     x = normalise(features, stats[source], key)
     frames = x.shape[1]
-    multiple = getattr(bundle.generator(direction), "time_multiple", 1)
-    padded = -(-frames // multiple) * multiple
-    x = np.pad(x, ((0, 0), (0, padded - frames)), mode="edge")
+    x = pad_frames(x, getattr(bundle.generator(direction), "time_multiple", 1))
     tensor = torch.from_numpy(x).float().unsqueeze(0).to(bundle.device)
     y = bundle.generator(direction)(tensor)[0, :, :frames].float().cpu().numpy()
     return denormalise(y.astype(np.float64), stats[target], key)

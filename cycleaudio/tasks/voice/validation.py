@@ -32,7 +32,7 @@ from torch.nn import functional as F
 from ...engine.bundle import ModelBundle
 from ...errors import CycleAudioError, InputFileError
 from .audio import read_audio, resample
-from .convert import world_settings
+from .convert import pad_frames, world_settings
 from .features import audio_files, normalise
 from .mel import MelAnalyzer, mel_settings
 from .mel_convert import MEL_KEY
@@ -132,8 +132,7 @@ class VoiceValidation:
         for item in items:
             x = normalise(item.features, bundle.statistics[source], self.key)
             frames = x.shape[1]
-            padded = np.pad(x, ((0, 0), (0, -(-frames // multiple) * multiple - frames)), mode="edge")
-            real = torch.from_numpy(padded).float().unsqueeze(0).to(bundle.device)
+            real = torch.from_numpy(pad_frames(x, multiple)).float().unsqueeze(0).to(bundle.device)
             cycled = backward(forward(real))[..., :frames].float()
             same = backward(real)[..., :frames].float()
             cycle += F.l1_loss(cycled, real[..., :frames]).item()
