@@ -1,7 +1,7 @@
 """Training throughput of every shipped recipe's full-size model, with each speed switch on and off.
 
     python bench/train_throughput.py [--recipes vc_male2female ...] [--batches 1 4 16]
-                                     [--switches baseline bf16 fp16 compile channels_last fused all]
+                                     [--switches baseline bf16 fp16 compile channels_last fused all no_two_step]
                                      [--device auto|cpu|cuda] [--repeats 5] [--out FILE]
 
 Needs only torch and PyYAML: synthetic tensors of each recipe's input shape stand in for data, so it
@@ -48,7 +48,10 @@ SWITCHES = {
     "channels_last": {"channels_last": True},
     "fused": {"fused": True},
     "all": {"precision": "bf16", "compile": True, "channels_last": True, "fused": True},
+    "no_two_step": {"two_step": False},  # what VC2's generator-side two-step adversarial terms cost
 }
+LOSS_SWITCHES = {"two_step"}
+OPTIM_SWITCHES = {"fused"}
 
 
 @dataclasses.dataclass
@@ -78,10 +81,13 @@ def bench_recipe(name: str, batch: int, switch: dict[str, Any], device: str) -> 
     raw = read_yaml(RECIPES / f"{name}.yaml")
     shape = sample_shape(raw)
     train = {**raw.get("train", {}), "batch_size": batch, "device": device, "steps": 10**9,
-             **{k: v for k, v in switch.items() if k != "fused"}}
+             "valid_every": 0,  # synthetic inputs have no held-out files
+             **{k: v for k, v in switch.items() if k not in LOSS_SWITCHES | OPTIM_SWITCHES}}
     optim = {**raw.get("optim", {}), "fused": bool(switch.get("fused", False))}
-    kept = {k: raw[k] for k in ("model", "loss", "seed") if k in raw}
-    recipe = from_dict(BenchRecipe, {"task": raw["task"], "data": {}, **kept, "optim": optim, "train": train}, name)
+    loss = {**raw.get("loss", {}), **{k: v for k, v in switch.items() if k in LOSS_SWITCHES}}
+    kept = {k: raw[k] for k in ("model", "seed") if k in raw}
+    recipe = from_dict(BenchRecipe, {"task": raw["task"], "data": {}, **kept, "loss": loss, "optim": optim,
+                                     "train": train}, name)
     return recipe, shape
 
 

@@ -46,6 +46,34 @@ def test_vc1_generator_and_masked_input() -> None:
     assert not torch.allclose(masked(x, mask), masked(x))  # the mask reaches the network
 
 
+def _small_vc2(**args: object) -> TwoOneTwoDGenerator:
+    return TwoOneTwoDGenerator(feature_dim=8, channels=4, down_channels=4, residual_channels=4, n_residual=1,
+                               up_channels=(4, 4), **args)
+
+
+def test_residual_generators_start_as_the_identity_and_then_learn_an_edit() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 16)
+    for g in (_small_vc2(residual=True), GatedCNN1dGenerator(feature_dim=8, channels=4, residual_channels=8,
+                                                             n_residual=1, residual=True)):
+        assert torch.equal(g(x), x)  # untrained: the statistics-only conversion
+        optimiser = torch.optim.Adam(g.parameters(), lr=1e-2)
+        target = x + 0.5
+        before = F.l1_loss(g(x), target).item()
+        for _ in range(5):
+            optimiser.zero_grad()
+            F.l1_loss(g(x), target).backward()
+            optimiser.step()
+        assert F.l1_loss(g(x), target).item() < before  # gradients reach the whole network through the zero layer
+
+
+def test_residual_masked_generator_does_not_copy_hidden_frames() -> None:
+    g = _small_vc2(residual=True, masked_input=True)
+    x, mask = torch.randn(1, 8, 16), torch.ones(1, 8, 16)
+    mask[..., 4:8] = 0
+    assert torch.equal(g(x, mask), x * mask)  # the hidden frames are not leaked into the output
+
+
 def test_patchgan_gives_a_score_map() -> None:
     d = GatedPatchGAN(channels=8, n_down=3, max_channels=32)
     scores = d(torch.randn(3, 36, 128))

@@ -79,3 +79,46 @@ def test_non_finite_loss_stops_training_and_keeps_earlier_checkpoints(tmp_path: 
         weights = load_checkpoint(path)["generators"]["g_ab"]
         assert all(torch.isfinite(w).all() for w in weights.values() if w.is_floating_point()), path.name
     assert f"non-finite loss at step {bad_step}" in (tmp_path / "x" / "train.log").read_text()
+
+
+def test_auto_precision_is_bf16_only_where_it_trains_faster(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cycleaudio.engine import device
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "cpu_has_bf16_matrix_units", lambda: False)
+    assert device.resolve_precision("auto", cpu) == "fp32"  # AVX-512 BF16 alone measured slower
+    monkeypatch.setattr(device, "cpu_has_bf16_matrix_units", lambda: True)
+    assert device.resolve_precision("auto", cpu) == "bf16"
+    assert device.resolve_precision("fp16", cpu) == "fp16"  # an explicit choice is kept
+
+
+def test_weight_average_converts_and_resumes_exactly(tmp_path: Path) -> None:
+    straight = load_checkpoint(train(_recipe(steps=6, ema_decay=0.9), tmp_path / "straight", progress=False))
+    train(_recipe(steps=3, ema_decay=0.9), tmp_path / "split", progress=False)
+    resumed = load_checkpoint(train(_recipe(steps=6, ema_decay=0.9), tmp_path / "split", resume=True,
+                                    progress=False))
+    for kind in ("generators", "trained_generators"):
+        for key, value in straight[kind]["g_ab"].items():
+            assert torch.equal(value, resumed[kind]["g_ab"][key]), (kind, key)
+    averaged, trained = straight["generators"]["g_ab"], straight["trained_generators"]["g_ab"]
+    assert any(not torch.equal(averaged[k], trained[k]) for k in averaged)  # conversion uses the average
+
+
+def test_weight_average_ramps_up_to_its_decay() -> None:
+    from cycleaudio.engine.trainer import CycleGANTrainer
+
+    recipe = _recipe(steps=1, ema_decay=0.5)
+    trainer = CycleGANTrainer(recipe, TASK.prepare(recipe, Path(".")), torch.device("cpu"))
+    average = trainer.averages[0]
+    assert average.decay_at(0) == pytest.approx(0.1) and average.decay_at(1000) == 0.5
+    before = {k: v.clone() for k, v in trainer.model.g_ab.state_dict().items()}
+    trainer.train_step()
+    after = trainer.model.g_ab.state_dict()
+    averaged = trainer.conversion_generators()[0].state_dict()
+    for key, value in before.items():  # first step: 0.1 of the initial weights, 0.9 of the trained ones
+        assert torch.allclose(averaged[key], 0.1 * value + 0.9 * after[key], atol=1e-6), key
+
+
+def test_weight_average_decay_is_checked() -> None:
+    with pytest.raises(CycleAudioError, match="ema_decay"):
+        _recipe(steps=1, ema_decay=1.0)

@@ -11,7 +11,7 @@ import soundfile as sf
 from cycleaudio.errors import InputFileError
 from cycleaudio.tasks.voice.audio import read_audio
 from cycleaudio.tasks.voice.features import domain_statistics, extract_features
-from cycleaudio.tasks.voice.metrics import MCD_SCALE
+from cycleaudio.tasks.voice.metrics import MCD_SCALE, score_features
 from cycleaudio.tasks.voice.synthetic import SPEAKERS, synthesize_utterance
 from cycleaudio.tasks.voice.world import WorldSettings, analyze, convert_f0, estimate_f0, guided_range, synthesize
 
@@ -105,3 +105,14 @@ def test_statistics_and_log_gaussian_f0_transform(tmp_path: Path) -> None:
     assert np.all(converted[f0 == 0] == 0)
     logs = np.log(converted[f0 > 0])
     assert abs(logs.mean() - sf_["log_f0_mean"]) < 0.15
+
+
+def test_log_f0_offset_keeps_its_sign_so_a_set_shows_its_pitch_bias() -> None:
+    rng = np.random.default_rng(0)
+    cepstrum = rng.normal(size=(50, 35))
+    f0 = np.where(np.arange(50) % 10 < 7, 150.0, 0.0)
+    up = score_features((cepstrum, f0 * 2 ** (100 / 1200)), (cepstrum, f0))
+    down = score_features((cepstrum, f0 * 2 ** (-100 / 1200)), (cepstrum, f0))
+    assert up.log_f0_offset_cents == pytest.approx(100.0) and down.log_f0_offset_cents == pytest.approx(-100.0)
+    assert up.log_f0_mean_error_cents == pytest.approx(100.0) == down.log_f0_mean_error_cents
+    assert abs(up.log_f0_offset_cents + down.log_f0_offset_cents) < 1e-6  # no bias over the set

@@ -103,10 +103,13 @@ class OptimConfig:
 class TrainConfig:
     """How long, how big and how often; ``steps`` or ``epochs`` sets the length.
 
-    ``precision: auto`` picks bf16 autocast where the device computes it natively (CUDA GPUs with bf16,
-    CPUs with AVX-512 BF16 or AMX) and fp32 elsewhere.  ``valid_every`` steps (0 = never) the task scores
-    its held-out data and ``checkpoints/best.pt`` keeps the state with the lowest ``valid_criterion``;
+    ``precision: auto`` picks bf16 autocast where it trains faster (CUDA GPUs with bf16, CPUs with AMX)
+    and fp32 elsewhere, including CPUs with AVX-512 BF16 alone, where it measured slower.
+    ``valid_every`` steps (0 = never) the task scores its held-out data and ``checkpoints/best.pt`` keeps the state with the lowest ``valid_criterion``;
     which criteria exist is the task's business (it checks the name when the recipe loads).
+    ``ema_decay`` > 0 converts (and samples, validates, checkpoints for conversion) with an exponential
+    moving average of the generator weights (``engine/averaging.py``); 0.999 averages over about the
+    last thousand steps.
     """
 
     steps: int | None = None
@@ -122,9 +125,12 @@ class TrainConfig:
     keep_checkpoints: int = 3
     valid_every: int = 0
     valid_criterion: str = "cycle"
+    ema_decay: float = 0.0
     out_dir: str = "exp/default"
 
     def validate(self) -> None:
         check_loop_settings(self)
         if self.valid_every < 0:
             raise ValueError(f"valid_every must be >= 0 (0 = never), got {self.valid_every}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 = no averaging), got {self.ema_decay}")

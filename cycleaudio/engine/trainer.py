@@ -22,6 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from ..config import to_dict
 from ..errors import CycleAudioError
 from ..version import __version__
+from .averaging import WeightAverage
 from .checkpoint import TRAINING_FORMAT, capture_rng, restore_rng, tensors_finite
 from .cyclegan import CycleGAN
 from .data import SampleSource
@@ -109,6 +110,8 @@ class CycleGANTrainer:
         self.autocast_dtype = AUTOCAST_DTYPES.get(self.precision)
         self.data_rng = torch.Generator().manual_seed(recipe.seed)
         self.step = 0
+        self.averages = ([WeightAverage(g, train.ema_decay) for g in self.model.generators()]
+                         if train.ema_decay > 0 else [])
         if train.compile:
             for module in [*self.model.generators(), *self.model.discriminators.values()]:
                 module.compile()
@@ -166,18 +169,32 @@ class CycleGANTrainer:
         self.scaler.update()
         self.sched_g.step()
         self.sched_d.step()
+        for average, generator in zip(self.averages, model.generators()):
+            average.update(generator, self.step)
         self.step += 1
         return {k: v.detach() for k, v in {**g_logs, **d_logs}.items()}
 
+    def conversion_generators(self) -> tuple[nn.Module, nn.Module]:
+        """(A->B, B->A) as conversion uses them: the weight averages when ``train.ema_decay`` is set."""
+        if self.averages:
+            return self.averages[0].module, self.averages[1].module
+        return self.model.g_ab, self.model.g_ba
+
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
+        """``generators`` are the weights conversion uses (the averages when on); with averaging, the
+        optimised weights go to ``trained_generators`` so that resuming continues both exactly."""
+        g_ab, g_ba = self.conversion_generators()
+        trained = ({"trained_generators": {"g_ab": self.model.g_ab.state_dict(), "g_ba": self.model.g_ba.state_dict()}}
+                   if self.averages else {})
         return {
             "format": TRAINING_FORMAT,
             "version": __version__,
             "step": self.step,
             "recipe": to_dict(self.recipe),
             "statistics": self.data.statistics,
-            "generators": {"g_ab": self.model.g_ab.state_dict(), "g_ba": self.model.g_ba.state_dict()},
+            "generators": {"g_ab": g_ab.state_dict(), "g_ba": g_ba.state_dict()},
+            **trained,
             "discriminators": self.model.discriminators.state_dict(),
             "optimizers": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
             "schedulers": {"g": self.sched_g.state_dict(), "d": self.sched_d.state_dict()},
@@ -187,8 +204,11 @@ class CycleGANTrainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.g_ab.load_state_dict(state["generators"]["g_ab"])
-        self.model.g_ba.load_state_dict(state["generators"]["g_ba"])
+        trained = state.get("trained_generators", state["generators"])  # a run that did not average
+        self.model.g_ab.load_state_dict(trained["g_ab"])
+        self.model.g_ba.load_state_dict(trained["g_ba"])
+        for average, key in zip(self.averages, ("g_ab", "g_ba")):
+            average.module.load_state_dict(state["generators"][key])
         self.model.discriminators.load_state_dict(state["discriminators"])
         self.opt_g.load_state_dict(state["optimizers"]["g"])
         self.opt_d.load_state_dict(state["optimizers"]["d"])

@@ -213,12 +213,15 @@ class CycleGANTask(Task):
         validator = self.validator(recipe) if recipe.train.valid_every > 0 and context.is_main else None
 
         def evaluated(use: Callable[[ModelBundle], Any]) -> Any:
-            """``use(bundle)`` on the current generators in eval mode without gradients, then back to training."""
+            """``use(bundle)`` on the converting generators (averaged or current) in eval mode without
+            gradients, then back to training."""
             model = trainer.model
-            model.eval()
+            g_ab, g_ba = trainer.conversion_generators()
+            for module in (model, g_ab, g_ba):
+                module.eval()
             try:
                 with torch.no_grad():
-                    return use(ModelBundle(recipe, model.g_ab, model.g_ba, data.statistics, device, step=trainer.step))
+                    return use(ModelBundle(recipe, g_ab, g_ba, data.statistics, device, step=trainer.step))
             finally:
                 model.train()
 

@@ -6,7 +6,9 @@
 #
 # DATA_ROOT holds SF1/ SM1/ TF1/ TM1/ with 100001-100030.wav (training) and 200001-200005.wav (evaluation).
 # Stages: 0 prepare lists (source odd ids, target even ids: non-parallel), 1 features + statistics,
-#         2 train, 3 convert 200001-200005, 4 evaluate against the parallel target files.
+#         2 train, 3 convert 200001-200005 (with the model, and statistics-only: the identity in place of
+#         the generator), 4 evaluate against the parallel target files: unconverted, statistics-only and
+#         converted rows.
 # Extra --set values go to the recipe (e.g. --set train.steps=2000 for a short budget).
 set -euo pipefail
 
@@ -52,10 +54,12 @@ fi
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "stage 3: converting ${src} evaluation utterances"
   cycleaudio convert --model "$model_dir" --direction a2b --overwrite "${lists}/eval_${src}" "${exp}/${pair}/converted"
+  cycleaudio convert --model "$model_dir" --direction a2b --overwrite --statistics-only "${lists}/eval_${src}" \
+    "${exp}/${pair}/statistics_only"
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   echo "stage 4: evaluation against ${tgt}"
   cycleaudio evaluate "${exp}/${pair}/converted" "${lists}/eval_${tgt}" --source "${lists}/eval_${src}" \
-    --json "${exp}/${pair}/evaluation.json"
+    --baseline "${exp}/${pair}/statistics_only" --json "${exp}/${pair}/evaluation.json"
 fi

@@ -33,11 +33,18 @@ MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
 
 @dataclass
 class PairScores:
+    """Scores of one file against its reference.  ``log_f0_mean_error_cents`` is the size of the
+    difference of the two files' mean log-F0; ``log_f0_offset_cents`` is the same difference with its
+    sign (converted minus reference), so its mean over a set is the set's pitch bias: a conversion that
+    hits the target speaker's register scores near 0 there even when single sentences are said higher
+    or lower than the speaker's average, which no conversion can know."""
+
     mcd_db: float
     f0_rmse_hz: float
     log_f0_rmse_cents: float
     log_f0_corr: float
     log_f0_mean_error_cents: float
+    log_f0_offset_cents: float
     aligned_frames: int
 
 
@@ -63,15 +70,17 @@ def score_features(converted: tuple[np.ndarray, np.ndarray], reference: tuple[np
     voiced = (f0_x[i] > 0) & (f0_y[j] > 0)
     if voiced.sum() < 2:
         nan = float("nan")
-        return PairScores(mcd, nan, nan, nan, nan, len(i))
+        return PairScores(mcd, nan, nan, nan, nan, nan, len(i))
     fx, fy = f0_x[i][voiced], f0_y[j][voiced]
     cents = 1200.0 * (np.log2(fx) - np.log2(fy))
+    offset = 1200.0 * (np.log2(f0_x[f0_x > 0]).mean() - np.log2(f0_y[f0_y > 0]).mean())
     return PairScores(
         mcd_db=mcd,
         f0_rmse_hz=float(np.sqrt(np.mean((fx - fy) ** 2))),
         log_f0_rmse_cents=float(np.sqrt(np.mean(cents**2))),
         log_f0_corr=float(np.corrcoef(np.log(fx), np.log(fy))[0, 1]),
-        log_f0_mean_error_cents=float(abs(1200.0 * (np.log2(f0_x[f0_x > 0]).mean() - np.log2(f0_y[f0_y > 0]).mean()))),
+        log_f0_mean_error_cents=float(abs(offset)),
+        log_f0_offset_cents=float(offset),
         aligned_frames=len(i),
     )
 
@@ -166,7 +175,8 @@ def evaluate_voice(converted: Path, reference: Path, source: Path | None, baseli
 ROWS = (("source", "unconverted"), ("statistics_only", "statistics-only"), ("converted", "converted"))
 #: (JSON key, column title) of the table
 COLUMNS = (("mcd_db", "MCD [dB]"), ("f0_rmse_hz", "F0 RMSE [Hz]"), ("log_f0_rmse_cents", "logF0 RMSE [cent]"),
-           ("log_f0_corr", "logF0 corr"), ("log_f0_mean_error_cents", "logF0 mean err [cent]"))
+           ("log_f0_corr", "logF0 corr"), ("log_f0_mean_error_cents", "logF0 mean err [cent]"),
+           ("log_f0_offset_cents", "logF0 bias [cent]"))
 
 
 def format_voice_evaluation(result: dict) -> str:

@@ -68,7 +68,8 @@ def _by_stem(folder: Path | None) -> dict[str, Path]:
 def _metrics_table(page: Page, evaluation: dict[str, Any]) -> None:
     page.add(f"{evaluation['pairs']} pairs; cepstrum: {evaluation['cepstrum']}")
     page.table(["", *(title for _, title in COLUMNS)],
-               [[label, *(evaluation[key][column] for column, _ in COLUMNS)] for key, label in ROWS if key in evaluation])
+               [[label, *(evaluation[key].get(column, "") for column, _ in COLUMNS)]  # older JSON: fewer columns
+                for key, label in ROWS if key in evaluation])
     for item in evaluation.get("failed", []):
         page.add(f"failed: {item['file']}: {item['reason']}")
 
@@ -92,7 +93,7 @@ def voice_report(page: Page, inputs: ReportInputs) -> None:
         present = [(label, key, files[label][name]) for _, label, key in ROLES if name in files[label]]
         row_scores = scores.get(name, {})
         page.table(["", "audio", *(title for _, title in COLUMNS)],
-                   [[label, page.audio(path), *((row_scores[key][c] if key in row_scores else "") for c, _ in COLUMNS)]
+                   [[label, page.audio(path), *(row_scores.get(key, {}).get(c, "") for c, _ in COLUMNS)]
                     for label, key, path in present])
         waves = {label: read_audio(path, rate) for label, _, path in present}
         page.add(page.figure(voice_figure(waves, rate), f"voice_{name}", f"log-mel spectrograms and F0 of {name}"))

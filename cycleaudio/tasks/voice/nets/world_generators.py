@@ -4,6 +4,11 @@ All generators map (batch, features, frames) to the same shape and are fully con
 of frames that is a multiple of ``time_multiple`` converts in one pass.  ``forward(x, mask)`` is the one
 signature of every generator; generators built with ``masked_input=True`` (MaskCycleGAN-VC) see
 ``(x * mask, mask)`` as two input channels, the others ignore ``mask``.
+
+``residual=True`` makes a generator an editor of its input: output = visible input + net(input), with
+the last convolution starting at zero.  On speaker-normalised features the identity *is* the
+statistics-only conversion, so an untrained residual generator already converts as well as the
+statistics, and training only has to learn what the statistics miss.
 """
 
 from __future__ import annotations
@@ -24,6 +29,17 @@ def _masked(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> t
     return torch.stack((x * mask, mask), dim=1)
 
 
+def _visible(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> torch.Tensor:
+    """What a residual generator adds its edit to: the input as the generator sees it (masked frames zero)."""
+    return x * mask if masked_input and mask is not None else x
+
+
+def _start_at_zero(layer: nn.Module) -> None:
+    """Zero a residual generator's output layer: the untrained generator is the identity map."""
+    for parameter in layer.parameters():
+        nn.init.zeros_(parameter)
+
+
 @GENERATORS.register("cyclegan_vc")
 class GatedCNN1dGenerator(nn.Module):
     """CycleGAN-VC (2018): 1-D gated CNN, downsample x4 in time, residual GLU blocks, pixel-shuffle up."""
@@ -37,9 +53,11 @@ class GatedCNN1dGenerator(nn.Module):
         residual_channels: int = 512,
         n_residual: int = 6,
         masked_input: bool = False,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         self.masked_input = masked_input
+        self.edits_input = residual
         in_dim = feature_dim * (2 if masked_input else 1)
         self.net = nn.Sequential(
             GatedConv(1, in_dim, channels, 15, norm=False),
@@ -50,10 +68,13 @@ class GatedCNN1dGenerator(nn.Module):
             GatedUpsample(1, channels * 2, channels, 5),
             nn.Conv1d(channels, feature_dim, 15, padding=7),
         )
+        if residual:
+            _start_at_zero(self.net[-1])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         stacked = _masked(x, mask, self.masked_input)
-        return self.net(stacked.flatten(1, 2))
+        out = self.net(stacked.flatten(1, 2))
+        return out + _visible(x, mask, self.masked_input) if self.edits_input else out
 
 
 @GENERATORS.register("cyclegan_vc2")
@@ -75,11 +96,13 @@ class TwoOneTwoDGenerator(nn.Module):
         n_residual: int = 6,
         up_channels: tuple[int, int] = (128, 64),
         masked_input: bool = False,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         if feature_dim % 4:
             raise ValueError(f"feature_dim must be a multiple of 4, got {feature_dim}")
         self.masked_input = masked_input
+        self.edits_input = residual
         self.feature_dim = feature_dim
         reduced = down_channels * (feature_dim // 4)
         self.down = nn.Sequential(
@@ -96,10 +119,13 @@ class TwoOneTwoDGenerator(nn.Module):
             GatedUpsample(2, up_channels[0], up_channels[1], 5),
             nn.Conv2d(up_channels[1], 1, (5, 15), padding=(2, 7)),
         )
+        if residual:
+            _start_at_zero(self.up[-1])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         h = self.down(_masked(x, mask, self.masked_input))
         batch, _, bins, frames = h.shape
         h = self.to_2d(self.residual(self.to_1d(h.reshape(batch, -1, frames))))
         h = h.reshape(batch, self.down_channels, bins, frames)
-        return self.up(h).squeeze(1)
+        out = self.up(h).squeeze(1)
+        return out + _visible(x, mask, self.masked_input) if self.edits_input else out
