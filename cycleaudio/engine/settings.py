@@ -88,7 +88,7 @@ class OptimConfig:
     betas: tuple[float, float] = (0.5, 0.999)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     grad_clip: float | None = None
-    fused: bool = False
+    fused: bool = True
 
     def validate(self) -> None:
         check_rate("g_lr", self.g_lr)
