@@ -46,7 +46,7 @@ SWITCHES = {
     "fp16": {"precision": "fp16"},
     "compile": {"compile": True},
     "channels_last": {"channels_last": True},
-    "unfused": {"fused": False},  # the multi-tensor Adam instead of the (default) single-kernel one
+    "unfused": {"fused": False},  # torch's default Adam instead of the (default) single-kernel one
     "all": {"precision": "bf16", "compile": True, "channels_last": True},
     "no_two_step": {"two_step": False},  # what VC2's generator-side two-step adversarial terms cost
 }

@@ -62,8 +62,8 @@ class Trainer(Protocol):
 
 
 def _adam(params: Any, lr: float, betas: tuple[float, float], fused: bool, device: torch.device) -> torch.optim.Adam:
-    """Adam; ``fused`` picks the single-kernel implementation on CPUs and CUDA GPUs (on the CPU it updated
-    134 M parameters 6x faster than the multi-tensor one), the multi-tensor one elsewhere."""
+    """Adam; ``fused`` picks the single-kernel implementation on CPUs and CUDA GPUs (on two CPU threads it
+    updated 134 M parameters 4.5x faster than torch's default), the multi-tensor one elsewhere."""
     if fused and device.type in ("cpu", "cuda"):
         return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
     return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True if fused else None)
