@@ -105,8 +105,9 @@ class TrainConfig:
 
     ``precision: auto`` picks bf16 autocast where it trains faster (CUDA GPUs with bf16, CPUs with AMX)
     and fp32 elsewhere, including CPUs with AVX-512 BF16 alone, where it measured slower.
-    ``valid_every`` steps (0 = never) the task scores its held-out data and ``checkpoints/best.pt`` keeps the state with the lowest ``valid_criterion``;
-    which criteria exist is the task's business (it checks the name when the recipe loads).
+    ``valid_every`` steps (0 = never) the task scores its held-out data and ``checkpoints/best.pt`` keeps
+    the state with the lowest ``valid_criterion``; which criteria exist is the task's business (it checks
+    the name when the recipe loads).
     ``ema_decay`` > 0 converts (and samples, validates, checkpoints for conversion) with an exponential
     moving average of the generator weights (``engine/averaging.py``); 0.999 averages over about the
     last thousand steps.

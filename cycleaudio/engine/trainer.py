@@ -186,8 +186,8 @@ class CycleGANTrainer:
         """``generators`` are the weights conversion uses (the averages when on); with averaging, the
         optimised weights go to ``trained_generators`` so that resuming continues both exactly."""
         g_ab, g_ba = self.conversion_generators()
-        trained = ({"trained_generators": {"g_ab": self.model.g_ab.state_dict(), "g_ba": self.model.g_ba.state_dict()}}
-                   if self.averages else {})
+        optimised = {"g_ab": self.model.g_ab.state_dict(), "g_ba": self.model.g_ba.state_dict()}
+        trained = {"trained_generators": optimised} if self.averages else {}
         return {
             "format": TRAINING_FORMAT,
             "version": __version__,
