@@ -216,7 +216,8 @@ def train(recipe: Any, exp_dir: Path, resume: bool = False, progress: bool = Tru
                 note = f"(best {run.valid_criterion} {best.value:.4f} at step {best.step})"
             else:
                 note = f"({run.valid_criterion} not finite: no {BEST_FILE} yet)"
-            monitor.log_values("valid", trainer.step, values, note)
+            monitor.log_values("valid", trainer.step, values, note + still_identity_note(values, trainer.step,
+                                                                                           trainer.total_steps))
 
         last = run_steps(trainer, recipe.train, monitor, checkpoint, samples, validate, run.valid_every)
         produced = run.finish() if context.is_main else None
@@ -224,6 +225,22 @@ def train(recipe: Any, exp_dir: Path, resume: bool = False, progress: bool = Tru
         return produced or last
     finally:
         shutdown_distributed(context)
+
+
+#: validation cycle and identity losses (L1 on normalised features) below this: both generators copy their input
+IDENTITY_LOSS_FLOOR = 1e-3
+
+
+def still_identity_note(values: dict[str, float], step: int, total_steps: int) -> str:
+    """A warning for the validation line when, past half the run, the validation cycle and identity losses
+    are both about zero: the generators still copy their input (a residual generator that the cycle and
+    identity losses hold at the identity), so the model converts like the statistics alone."""
+    if step * 2 < total_steps or not {"cycle", "identity"} <= values.keys():
+        return ""
+    if max(values["cycle"], values["identity"]) >= IDENTITY_LOSS_FLOOR:
+        return ""
+    return (f" warning: the generators still copy their input (validation cycle and identity losses below "
+            f"{IDENTITY_LOSS_FLOOR}); lower loss.lambda_identity or loss.lambda_cycle, or train longer")
 
 
 # --------------------------------------------------------------------------- trained models

@@ -48,6 +48,7 @@ def test_validation_against_references_logs_scores_and_keeps_best(voices: Path) 
 
     lines = [line for line in (exp / "train.log").read_text().splitlines() if " valid step " in line]
     assert len(lines) == 2 and " valid step 2 " in lines[0] and " valid step 4 " in lines[1]
+    assert not any("still copy their input" in line for line in lines)  # a plain generator never starts there
     for key in ("cycle=", "identity=", "mcd=", "log_f0_mean_error="):
         assert key in lines[0], lines[0]
     scalars = EventAccumulator(str(exp / "tb")).Reload().Tags()["scalars"]
@@ -66,6 +67,15 @@ def test_validation_against_references_logs_scores_and_keeps_best(voices: Path) 
                                        str(voices / "eval_male"), str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.wav")) == ["s0010.wav", "s0011.wav"]
+
+
+def test_generators_stuck_at_the_identity_are_reported(voices: Path) -> None:
+    exp = voices / "exp_identity"
+    _train(voices, exp, f"data.valid_a={voices / 'eval_male'}", f"data.valid_b={voices / 'eval_female'}",
+           "model.generator.args.residual=true", "optim.g_lr=0")  # a residual generator that cannot move
+    lines = [line for line in (exp / "train.log").read_text().splitlines() if " valid step " in line]
+    assert len(lines) == 2
+    assert all("still copy their input" in line for line in lines)  # from half the run on (steps 2 and 4 of 4)
 
 
 def test_held_out_files_are_excluded_from_training(voices: Path) -> None:
