@@ -17,7 +17,7 @@ from cycleaudio.engine.cyclegan import reconstruction_loss
 from cycleaudio.tasks.music.nets import MusicResNetGenerator
 from cycleaudio.errors import CycleAudioError, RecipeError
 from cycleaudio.tasks.music import metrics
-from cycleaudio.tasks.music.roll import RollSettings, SongRoll
+from cycleaudio.tasks.music.roll import RollSettings, SongRoll, load_song
 from cycleaudio.tasks.music.synthetic import song_midi
 from cycleaudio.tasks.music.settings import MusicConvertOptions
 from cycleaudio.tasks.music.transfer import Binarisation, convert_file, transfer_song
@@ -118,7 +118,8 @@ def test_transferred_song_keeps_length_tempo_map_and_metre(tmp_path: Path, mode:
     source = _song_with_silent_end(tmp_path / "song.mid")
     target = tmp_path / "out.mid"
     generator = MusicResNetGenerator(channels=4, n_blocks=1, input_skip=3.0)  # untrained: the identity
-    convert_file(generator, source, target, RollSettings(), 64, torch.device("cpu"), Binarisation(mode), MusicConvertOptions())
+    convert_file(generator, source, load_song(source, RollSettings()), target, RollSettings(), 64, torch.device("cpu"),
+                 Binarisation(mode), MusicConvertOptions())
     original, written = pretty_midi.PrettyMIDI(str(source)), pretty_midi.PrettyMIDI(str(target))
     assert mido.MidiFile(str(target)).length == pytest.approx(mido.MidiFile(str(source)).length)
     assert written.get_end_time() == pytest.approx(original.get_end_time())
@@ -137,8 +138,8 @@ def test_silenced_ending_keeps_the_source_length(tmp_path: Path) -> None:
     with torch.no_grad():
         generator.net[-1].bias.fill_(-10.0)  # everything off: the transfer is silent
     target = tmp_path / "out.mid"
-    sounding = convert_file(generator, source, target, RollSettings(), 64, torch.device("cpu"),
-                            Binarisation("threshold"), MusicConvertOptions())
+    sounding = convert_file(generator, source, load_song(source, RollSettings()), target, RollSettings(), 64,
+                            torch.device("cpu"), Binarisation("threshold"), MusicConvertOptions())
     assert not sounding
     assert pretty_midi.PrettyMIDI(str(target)).get_end_time() == pytest.approx(
         pretty_midi.PrettyMIDI(str(source)).get_end_time())

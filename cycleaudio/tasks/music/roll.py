@@ -168,8 +168,14 @@ def _nearest_step(times: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     return np.where(seconds - times[left] <= times[right] - seconds, left, right).astype(np.int64)
 
 
+def load_song(path: Path, settings: RollSettings) -> tuple[pretty_midi.PrettyMIDI, SongRoll]:
+    """A MIDI file parsed once: the file and its roll (conversion checks the roll, then transfers the file)."""
+    midi = read_midi(path)
+    return midi, midi_to_roll(midi, settings, path)
+
+
 def load_roll(path: Path, settings: RollSettings) -> SongRoll:
-    return midi_to_roll(read_midi(path), settings, path)
+    return load_song(path, settings)[1]
 
 
 def roll_to_notes(roll: np.ndarray, times: np.ndarray, settings: RollSettings, default_velocity: int = 100

@@ -28,7 +28,7 @@ from .domains import cache_folder, domain_files, domain_statistics, load_domain
 from .evaluation import evaluate_music, format_music
 from .inference import MusicTransfer
 from .report import music_report, roll_figure
-from .roll import load_roll, phrase_grid_times, roll_to_midi
+from .roll import load_song, phrase_grid_times, roll_to_midi
 from .settings import MusicConvertOptions, MusicData, MusicEvaluateOptions, MusicFeatures, TransferFeatures
 from .synthetic import write_builtin
 from .transfer import binarisation_of, convert_file, transfer_phrases, write_midi
@@ -118,9 +118,10 @@ class MusicTask(CycleGANTask):
         empty, started = 0, time.perf_counter()
         for job in jobs:
             try:
-                if not gate.admit(job.source, load_roll(job.source, features.roll_settings())):
+                parsed = load_song(job.source, features.roll_settings())
+                if not gate.admit(job.source, parsed[1]):
                     continue
-                sounding = convert_file(generator, job.source, job.target, features.roll_settings(),
+                sounding = convert_file(generator, job.source, parsed, job.target, features.roll_settings(),
                                         features.phrase_steps, device, binarisation, options)
             except InputFileError as exc:
                 report.failed.append((job.source, exc.reason))

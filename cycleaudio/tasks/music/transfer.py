@@ -27,7 +27,7 @@ from torch import nn
 
 from ...errors import CycleAudioError
 from .corpus import cut_phrases, to_model_input
-from .roll import RollSettings, SongRoll, keep_source_timing, midi_to_roll, read_midi, roll_to_midi
+from .roll import RollSettings, SongRoll, keep_source_timing, midi_to_roll, roll_to_midi
 
 LOG = logging.getLogger("cycleaudio.music")
 RENDER_RATE = 22050
@@ -144,18 +144,27 @@ def transfer_midi(generator: nn.Module, midi: pretty_midi.PrettyMIDI, settings: 
                   device: torch.device, binarisation: Binarisation, program: int = 0,
                   source: Path | str = "<midi>") -> tuple[pretty_midi.PrettyMIDI, bool]:
     """(transferred song, whether it has notes) on ``midi``'s own grid, tempo map and time signatures."""
-    song = midi_to_roll(midi, settings, source)
+    return transfer_parsed(generator, midi, midi_to_roll(midi, settings, source), settings, phrase_steps, device,
+                           binarisation, program)
+
+
+def transfer_parsed(generator: nn.Module, midi: pretty_midi.PrettyMIDI, song: SongRoll, settings: RollSettings,
+                    phrase_steps: int, device: torch.device, binarisation: Binarisation, program: int = 0
+                    ) -> tuple[pretty_midi.PrettyMIDI, bool]:
+    """:func:`transfer_midi` of a song whose roll ``song`` the caller already made from ``midi``."""
     roll = transfer_song(generator, song, phrase_steps, binarisation, device)
     out = roll_to_midi(roll, song.times, settings, template=midi, program=program)
     return out, bool(roll[0].any())
 
 
-def convert_file(generator: nn.Module, source: Path, target: Path, settings: RollSettings, phrase_steps: int,
-                 device: torch.device, binarisation: Binarisation, options: Any) -> bool:
-    """Transfer one MIDI file into ``target``; returns False when the result has no notes (still written)."""
-    midi = read_midi(source)
-    out, sounding = transfer_midi(generator, midi, settings, phrase_steps, device, binarisation,
-                                  options.instrument, source)
+def convert_file(generator: nn.Module, source: Path, parsed: tuple[pretty_midi.PrettyMIDI, SongRoll], target: Path,
+                 settings: RollSettings, phrase_steps: int, device: torch.device, binarisation: Binarisation,
+                 options: Any) -> bool:
+    """Transfer one MIDI file, ``parsed`` by :func:`load_song`, into ``target``; returns False when the result
+    has no notes (still written)."""
+    midi, song = parsed
+    out, sounding = transfer_parsed(generator, midi, song, settings, phrase_steps, device, binarisation,
+                                    options.instrument)
     write_midi(out, target, source)
     if options.render:
         render_wav(out, target)
