@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cycleaudio.tasks.image.artifacts import checkerboard_ratio, mean_stride2_share, stride2_energy_share
+from cycleaudio.tasks.image.artifacts import (
+    checkerboard_ratio,
+    mean_stride2_share,
+    reference_share,
+    stride2_energy_share,
+)
 
 
 def _smooth(size: int = 64, seed: int = 0) -> torch.Tensor:
@@ -56,3 +61,11 @@ def test_sources_are_compared_at_the_converted_size() -> None:
     assert result["ratio"] == pytest.approx(1.0, rel=0.5)
     with pytest.raises(ValueError, match="as many"):
         checkerboard_ratio([big], [big, big])
+
+
+def test_reference_share_is_measured_at_the_converted_size() -> None:
+    checkered_references = [_checkered(_smooth(128, seed=seed)) for seed in range(2)]
+    assert reference_share(checkered_references, checkered_references[0]) > 0.15
+    # halved (antialiased), a 2 px pattern is finer than a pixel and goes: the share is judged at the
+    # size the converted images have, not at the references' own
+    assert reference_share(checkered_references, torch.zeros(3, 64, 64, dtype=torch.uint8)) < 0.05

@@ -119,8 +119,11 @@ def test_train_convert_evaluate_on_generated_images(tmp_path: Path) -> None:
     assert scores["p_target"]["source"] < 0.2 and scores["p_target"]["reference"] > 0.8
     assert {"strength", "fid", "kid", "fid_source"} <= set(scores)
     assert "transfer strength S" in result.output and "FID" in result.output
-    assert scores["checkerboard"]["pairs"] == 16 and scores["checkerboard"]["ratio"] > 0
+    board = scores["checkerboard"]
+    assert board["pairs"] == 16 and board["ratio"] > 0
+    assert board["ratio_to_reference"] == pytest.approx(board["converted"] / board["reference"])
     assert "checkerboard (stride-2 energy share" in result.output
+    assert "checkerboard of real reference images" in result.output
 
     # a saved classifier (trained from folders) gives the same kind of report
     clf = api.train("image_classifier", out=tmp_path / "clf", progress=False,
@@ -130,6 +133,7 @@ def test_train_convert_evaluate_on_generated_images(tmp_path: Path) -> None:
     assert result["direction"] == "A->B" and not result["classifier"]["trained_here"]
     assert result["classifier"]["image_size"] == 32 and "strength" not in result
     assert result["checkerboard"]["pairs"] == 0 and "ratio" not in result["checkerboard"]  # no source to compare
+    assert result["checkerboard"]["reference"] > 0  # the real striped coats have period-2 texture
     flipped = api.evaluate(data / "testA", data / "testA", task="image", classifier=str(clf))
     assert flipped["direction"] == "B->A"
 
