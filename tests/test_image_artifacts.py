@@ -7,9 +7,9 @@ import torch
 
 from cycleaudio.tasks.image.artifacts import (
     checkerboard_ratio,
-    mean_stride2_share,
+    mean_lattice_share,
     reference_share,
-    stride2_energy_share,
+    lattice_energy_share,
 )
 
 
@@ -33,24 +33,41 @@ def _checkered(image: torch.Tensor, amplitude: float = 30.0) -> torch.Tensor:
 
 def test_checkerboard_image_scores_high_and_smooth_low() -> None:
     smooth = _smooth()
-    assert stride2_energy_share(smooth) < 0.01
-    assert stride2_energy_share(_checkered(smooth)) > 0.15  # 30^2 of the waves' 80^2 / 2: about 0.22
+    assert lattice_energy_share(smooth) < 0.01
+    assert lattice_energy_share(_checkered(smooth)) > 0.15  # 30^2 of the waves' 80^2 / 2: about 0.22
     pure = _checkered(torch.full((3, 32, 32), 128, dtype=torch.uint8))
-    assert stride2_energy_share(pure) == pytest.approx(1.0)
-    assert stride2_energy_share(torch.full((3, 9, 7), 77, dtype=torch.uint8)) == 0.0  # flat, odd size
+    assert lattice_energy_share(pure) == pytest.approx(1.0)
+    assert lattice_energy_share(torch.full((3, 9, 7), 77, dtype=torch.uint8)) == 0.0  # flat, odd size
+
+
+def _lattice4(image: torch.Tensor, amplitude: float = 30.0) -> torch.Tensor:
+    """``image`` plus a +-amplitude pattern of period 4 px in both directions: a period-2 texture painted
+    at half resolution and upsampled by pixel repetition, as a resize-conv generator can learn."""
+    height, width = image.shape[-2:]
+    sign = (torch.arange(height)[:, None] // 2 + torch.arange(width)[None, :] // 2) % 2 * 2 - 1
+    return (image.float() + amplitude * sign).clamp(0, 255).round().to(torch.uint8)
+
+
+def test_period_four_lattice_is_told_apart_from_period_two() -> None:
+    smooth = _smooth()
+    assert lattice_energy_share(smooth, 4) < 0.02
+    assert lattice_energy_share(_lattice4(smooth), 4) > 0.1
+    assert lattice_energy_share(_lattice4(smooth), 2) < 0.01  # no period-2 energy in a 4 px pattern
+    assert lattice_energy_share(_checkered(smooth), 4) < 0.02  # nor the other way round
+    assert checkerboard_ratio([_lattice4(smooth)], [smooth], period=4)["ratio"] > 10
 
 
 def test_stripes_of_period_two_count_in_either_direction() -> None:
     stripes = torch.zeros(3, 16, 16)
     stripes[:, :, ::2] = 1.0
-    assert stride2_energy_share(stripes) == pytest.approx(1.0)
-    assert stride2_energy_share(stripes.transpose(-1, -2)) == pytest.approx(1.0)
+    assert lattice_energy_share(stripes) == pytest.approx(1.0)
+    assert lattice_energy_share(stripes.transpose(-1, -2)) == pytest.approx(1.0)
 
 
 def test_ratio_is_one_for_unchanged_images_and_high_for_checkered_ones() -> None:
     sources = [_smooth(seed=seed) for seed in range(3)]
     same = checkerboard_ratio(sources, sources)
-    assert same["ratio"] == pytest.approx(1.0) and same["converted"] == pytest.approx(mean_stride2_share(sources))
+    assert same["ratio"] == pytest.approx(1.0) and same["converted"] == pytest.approx(mean_lattice_share(sources))
     assert checkerboard_ratio([_checkered(image) for image in sources], sources)["ratio"] > 50
 
 

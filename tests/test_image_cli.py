@@ -119,11 +119,12 @@ def test_train_convert_evaluate_on_generated_images(tmp_path: Path) -> None:
     assert scores["p_target"]["source"] < 0.2 and scores["p_target"]["reference"] > 0.8
     assert {"strength", "fid", "kid", "fid_source"} <= set(scores)
     assert "transfer strength S" in result.output and "FID" in result.output
-    board = scores["checkerboard"]
-    assert board["pairs"] == 16 and board["ratio"] > 0
-    assert board["ratio_to_reference"] == pytest.approx(board["converted"] / board["reference"])
-    assert "checkerboard (stride-2 energy share" in result.output
-    assert "checkerboard of real reference images" in result.output
+    for key, period in (("checkerboard", 2), ("checkerboard_period4", 4)):
+        board = scores[key]
+        assert board["pairs"] == 16 and board["ratio"] > 0
+        assert board["ratio_to_reference"] == pytest.approx(board["converted"] / board["reference"])
+        assert f"checkerboard, period {period} px (energy share, converted / source, 16 pairs)" in result.output
+        assert f"checkerboard, period {period} px (energy share of real reference images" in result.output
 
     # a saved classifier (trained from folders) gives the same kind of report
     clf = api.train("image_classifier", out=tmp_path / "clf", progress=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cycleaudio.tasks.image.artifacts import stride2_energy_share
+from cycleaudio.tasks.image.artifacts import lattice_energy_share
 from cycleaudio.tasks.image.nets import init_weights
 from cycleaudio.engine.pool import HistoryPool
 from cycleaudio.errors import RecipeError
@@ -107,7 +107,7 @@ def test_resize_conv_upsampling_has_no_checkerboard(name: str, args: dict) -> No
         with torch.no_grad():
             y = g(x)
         assert y.shape == x.shape and y.abs().max() <= 1
-        shares[upsample] = stride2_energy_share(y[0])
+        shares[upsample] = lattice_energy_share(y[0])
     # untrained transposed convs paint a strong stride-2 pattern (measured share about 0.3); resize-conv
     # stays near the smooth input's share (about 0.001)
     assert shares["transposed"] > 0.1

@@ -9,11 +9,11 @@ without one, a classifier is trained here (at the images' size, at most 128 px) 
 and ``REFERENCE``, and every score is computed on the other half (converted and cycled images are
 matched to held-out sources by file name), so the classifier never judges images it was trained on.
 
-The checkerboard number (``artifacts.py``) is the converted images' share of energy at the stride-2
-frequencies over that of their sources (paired by file name, compared at the converted size): near 1
-is clean, well above 1 a visible checkerboard from the generator's upsampling.  The real reference
-images' share at the same size is given beside it, since fine target texture (stripes) raises the
-converted share legitimately: a checkerboard also stands out above the real targets.
+The checkerboard numbers (``artifacts.py``) are the converted images' shares of energy on the lattice
+lines of period 2 and 4 px (one and two x2 upsampling stages) over those of their sources (paired by
+file name, compared at the converted size): near 1 is clean, well above 1 a visible lattice.  The real
+reference images' shares at the same size are given beside them, since fine target texture (stripes)
+raises the converted share legitimately: an artifact also stands out above the real targets.
 
 FID and KID (``fid.py``) compare converted with reference images and, as a baseline, the unconverted
 source with the reference; they need ``--inception`` weights, nothing is downloaded.
@@ -29,7 +29,7 @@ import torch
 
 from ...engine.classifier import DomainClassifier, transfer_strength
 from ...errors import CycleAudioError
-from .artifacts import checkerboard_ratio, mean_stride2_share, reference_share
+from .artifacts import PERIODS, checkerboard_ratio, mean_lattice_share, reference_share
 from .classify import DEFAULT_SIZE, as_batch, load_image_classifier, train_image_classifier
 from .dataset import load_folder
 from .fid import InceptionFeatures, frechet_distance, kernel_inception_distance
@@ -136,18 +136,23 @@ def _transfer_scores(options: Any, converted: _Images, reference: _Images, sourc
     return scores
 
 
-def _checkerboard(converted: _Images, source: _Images | None, reference: _Images) -> dict[str, Any]:
-    """Stride-2 energy shares: converted over source for the converted images whose source has the same
-    file name (only the converted images' share when there is no such pair), and the real reference
-    images' share at the converted size with converted over reference."""
+def _board_key(period: int) -> str:
+    """The result key of a lattice period: ``checkerboard`` for 2 px (the key older reports have)."""
+    return "checkerboard" if period == 2 else f"checkerboard_period{period}"
+
+
+def _checkerboard(converted: _Images, source: _Images | None, reference: _Images, period: int) -> dict[str, Any]:
+    """Lattice shares of ``period`` px: converted over source for the converted images whose source has
+    the same file name (only the converted images' share when there is no such pair), and the real
+    reference images' share at the converted size with converted over reference."""
     sources = source.by_key() if source is not None else {}
     pairs = [(image, sources[key]) for image, key in zip(converted.images, converted.keys) if key in sources]
     if pairs:
         outputs, originals = zip(*pairs)
-        board: dict[str, Any] = {**checkerboard_ratio(outputs, originals), "pairs": len(pairs)}
+        board: dict[str, Any] = {**checkerboard_ratio(outputs, originals, period), "pairs": len(pairs)}
     else:
-        board = {"converted": mean_stride2_share(converted.images), "pairs": 0}
-    board["reference"] = reference_share(reference.images, converted.images[0])
+        board = {"converted": mean_lattice_share(converted.images, period), "pairs": 0}
+    board["reference"] = reference_share(reference.images, converted.images[0], period)
     board["ratio_to_reference"] = (board["converted"] / board["reference"] if board["reference"] > 0
                                    else float("inf"))
     return board
@@ -175,7 +180,8 @@ def evaluate_images(converted: Path, reference: Path, source: Path | None, optio
                    "source": len(source_imgs) if source_imgs else 0, "cycled": len(cycled_imgs) if cycled_imgs else 0},
     }
     result.update(_transfer_scores(options, converted_imgs, reference_imgs, source_imgs, cycled_imgs))
-    result["checkerboard"] = _checkerboard(converted_imgs, source_imgs, reference_imgs)
+    for period in PERIODS:
+        result[_board_key(period)] = _checkerboard(converted_imgs, source_imgs, reference_imgs, period)
     if options.inception:
         result.update(_fid_scores(Path(options.inception), converted_imgs, reference_imgs, source_imgs))
     return result
@@ -201,19 +207,26 @@ def format_image_evaluation(result: dict[str, Any]) -> str:
         lines.append(f"transfer strength S: {result['strength']:.3f}")
     elif "strength_one_sided" in result:
         lines.append(f"transfer strength without cycle (P_src(x) - P_src(G(x))): {result['strength_one_sided']:.3f}")
-    board = result.get("checkerboard")
-    if board is not None:
-        if board["pairs"]:
-            lines.append(f"checkerboard (stride-2 energy share, converted / source, {board['pairs']} pairs): "
-                         f"{board['ratio']:.2f} ({board['converted']:.5f} / {board['source']:.5f})")
-        else:
-            lines.append(f"checkerboard: stride-2 energy share of converted images {board['converted']:.5f} "
-                         "(no source with the same file names to compare with)")
-        lines.append(f"checkerboard of real reference images at the converted size: {board['reference']:.5f} "
-                     f"(converted / reference {board['ratio_to_reference']:.2f})")
+    for period in PERIODS:
+        board = result.get(_board_key(period))
+        if board is not None:
+            lines.extend(_checkerboard_lines(board, period))
     if "fid" in result:
         lines.append(f"FID {result['fid']:.2f}  KID {result['kid']:.4f} +- {result['kid_std']:.4f}")
         if "fid_source" in result:
             lines.append(f"baseline (unconverted source vs reference): FID {result['fid_source']:.2f}  "
                          f"KID {result['kid_source']:.4f}")
     return "\n".join(lines)
+
+
+def _checkerboard_lines(board: dict[str, Any], period: int) -> list[str]:
+    """The report lines of one lattice period: against the sources, then against the real references."""
+    label = f"checkerboard, period {period} px (energy share"
+    if board["pairs"]:
+        first = (f"{label}, converted / source, {board['pairs']} pairs): "
+                 f"{board['ratio']:.2f} ({board['converted']:.5f} / {board['source']:.5f})")
+    else:
+        first = (f"{label} of converted images): {board['converted']:.5f} "
+                 "(no source with the same file names to compare with)")
+    return [first, f"{label} of real reference images at the converted size): {board['reference']:.5f} "
+                   f"(converted / reference {board['ratio_to_reference']:.2f})"]

@@ -64,7 +64,9 @@ def upsampling(in_channels: int, out_channels: int, mode: str, kernel_size: int)
     checkerboard artifacts").  ``resize_conv`` (nearest-neighbour x2, then a reflect-padded 3x3
     convolution) has no such phases: nearest upsampling has no energy at the stride-2 frequencies and
     the convolution cannot add any away from the borders, so only later nonlinearities could.  It costs
-    4x the multiply-adds of the transposed layer it replaces.
+    4x the multiply-adds of the transposed layer it replaces.  It does not stop the layers at half
+    resolution from learning a texture of period 2 there, i.e. 4 px in the output, which adversarial
+    training can reward (``evaluate`` measures both periods, ``artifacts.py``).
     """
     if mode == "transposed":
         return nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=2, padding=1,
