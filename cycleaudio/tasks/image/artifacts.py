@@ -10,9 +10,9 @@ energy (mean removed) on the lines of period 2 or 4 is a direct number for the a
 ``checkerboard_ratio`` compares converted images with the images they were made from at the same
 size: about 1 means the output is no more checkered than its input, well above 1 a visible lattice.
 Some target domains carry fine texture of their own (a zebra's stripes put about 2.6 times a horse
-photo's share on the period-2 lines), so ``reference_share`` gives the real target images' share at
-the same size: an output above its source but at or below the real targets has the target's texture,
-not an upsampling artifact.
+photo's share on the period-2 lines), so the real target images' share at the same size is the other
+yardstick: an output above its source but at or below the real targets has the target's texture, not
+an upsampling artifact.
 """
 
 from __future__ import annotations
@@ -83,9 +83,3 @@ def checkerboard_ratio(converted: Sequence[torch.Tensor], source: Sequence[torch
     in_mean = mean_lattice_share(resized, period)
     return {"converted": out_mean, "source": in_mean, "ratio": out_mean / in_mean if in_mean > 0 else float("inf")}
 
-
-def reference_share(reference: Sequence[torch.Tensor], size_like: torch.Tensor, period: int = 2) -> float:
-    """Mean lattice share (``period`` px) of the uint8 ``reference`` images, each resized to
-    ``size_like``'s size as the sources are (``resized_like``): the level of that texture in real
-    target images."""
-    return mean_lattice_share([resized_like(image, size_like) for image in reference], period)

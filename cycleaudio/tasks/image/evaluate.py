@@ -29,7 +29,7 @@ import torch
 
 from ...engine.classifier import DomainClassifier, transfer_strength
 from ...errors import CycleAudioError
-from .artifacts import PERIODS, checkerboard_ratio, mean_lattice_share, reference_share
+from .artifacts import PERIODS, checkerboard_ratio, mean_lattice_share, resized_like
 from .classify import DEFAULT_SIZE, as_batch, load_image_classifier, train_image_classifier
 from .dataset import load_folder
 from .fid import InceptionFeatures, frechet_distance, kernel_inception_distance
@@ -141,21 +141,27 @@ def _board_key(period: int) -> str:
     return "checkerboard" if period == 2 else f"checkerboard_period{period}"
 
 
-def _checkerboard(converted: _Images, source: _Images | None, reference: _Images, period: int) -> dict[str, Any]:
-    """Lattice shares of ``period`` px: converted over source for the converted images whose source has
-    the same file name (only the converted images' share when there is no such pair), and the real
-    reference images' share at the converted size with converted over reference."""
+def _checkerboards(converted: _Images, source: _Images | None, reference: _Images) -> dict[str, Any]:
+    """Lattice shares of every period in ``PERIODS``: converted over source for the converted images
+    whose source has the same file name (only the converted images' share when there is no such pair),
+    and the real reference images' share at the converted size with converted over reference.  Sources
+    and references are resized once, before the periods are measured."""
     sources = source.by_key() if source is not None else {}
-    pairs = [(image, sources[key]) for image, key in zip(converted.images, converted.keys) if key in sources]
-    if pairs:
-        outputs, originals = zip(*pairs)
-        board: dict[str, Any] = {**checkerboard_ratio(outputs, originals, period), "pairs": len(pairs)}
-    else:
-        board = {"converted": mean_lattice_share(converted.images, period), "pairs": 0}
-    board["reference"] = reference_share(reference.images, converted.images[0], period)
-    board["ratio_to_reference"] = (board["converted"] / board["reference"] if board["reference"] > 0
-                                   else float("inf"))
-    return board
+    pairs = [(image, resized_like(sources[key], image))
+             for image, key in zip(converted.images, converted.keys) if key in sources]
+    references = [resized_like(image, converted.images[0]) for image in reference.images]
+    boards: dict[str, Any] = {}
+    for period in PERIODS:
+        if pairs:
+            outputs, originals = zip(*pairs)
+            board: dict[str, Any] = {**checkerboard_ratio(outputs, originals, period), "pairs": len(pairs)}
+        else:
+            board = {"converted": mean_lattice_share(converted.images, period), "pairs": 0}
+        board["reference"] = mean_lattice_share(references, period)
+        board["ratio_to_reference"] = (board["converted"] / board["reference"] if board["reference"] > 0
+                                       else float("inf"))
+        boards[_board_key(period)] = board
+    return boards
 
 
 def _fid_scores(path: Path, converted: _Images, reference: _Images, source: _Images | None) -> dict[str, Any]:
@@ -180,8 +186,7 @@ def evaluate_images(converted: Path, reference: Path, source: Path | None, optio
                    "source": len(source_imgs) if source_imgs else 0, "cycled": len(cycled_imgs) if cycled_imgs else 0},
     }
     result.update(_transfer_scores(options, converted_imgs, reference_imgs, source_imgs, cycled_imgs))
-    for period in PERIODS:
-        result[_board_key(period)] = _checkerboard(converted_imgs, source_imgs, reference_imgs, period)
+    result.update(_checkerboards(converted_imgs, source_imgs, reference_imgs))
     if options.inception:
         result.update(_fid_scores(Path(options.inception), converted_imgs, reference_imgs, source_imgs))
     return result
