@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cycleaudio.tasks.image.artifacts import lattice_energy_share
-from cycleaudio.tasks.image.nets import init_weights
+from cycleaudio.tasks.image.nets import init_weights, upsampling
 from cycleaudio.engine.pool import HistoryPool
 from cycleaudio.errors import RecipeError
 from cycleaudio.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
@@ -120,3 +120,26 @@ def test_resize_conv_keeps_odd_sizes_and_rejects_unknown_modes() -> None:
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules())
     with pytest.raises(RecipeError, match="upsample"):
         GENERATORS.build("resnet_image", {"upsample": "pixel_shuffle"})
+
+
+def test_blur_resize_conv_stops_a_half_resolution_texture_from_reaching_the_output() -> None:
+    # a period-2 texture at the layer's input becomes a period-4 lattice after plain resize-conv
+    texture = torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).repeat(16, 16).expand(1, 3, 32, 32) + _smooth_image(32)
+    shares = {}
+    for upsample in ("resize_conv", "blur_resize_conv"):
+        torch.manual_seed(0)
+        layer = upsampling(3, 3, upsample, 3).eval()
+        with torch.no_grad():
+            y = layer(texture)
+        assert y.shape == (1, 3, 64, 64)
+        shares[upsample] = lattice_energy_share(y[0], period=4)
+    assert shares["resize_conv"] > 0.3
+    assert shares["blur_resize_conv"] < shares["resize_conv"] / 100
+
+
+def test_blur_resize_conv_builds_both_generators_at_their_smallest_maps() -> None:
+    resnet = GENERATORS.build("resnet_image", {"channels": 4, "n_blocks": 1, "upsample": "blur_resize_conv"})
+    assert resnet(torch.zeros(1, 3, 36, 20)).shape == (1, 3, 36, 20)
+    unet = GENERATORS.build("unet_image", {"channels": 4, "n_down": 4, "upsample": "blur_resize_conv"})
+    assert unet(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)  # its innermost map is 1 px
+    assert "kernel" not in "".join(resnet.state_dict())  # the fixed blur is not a weight

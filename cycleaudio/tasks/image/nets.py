@@ -51,11 +51,30 @@ def _norm(channels: int) -> nn.Module:
     return nn.GroupNorm(channels, channels, affine=False)
 
 
-UPSAMPLING = ("transposed", "resize_conv")
+UPSAMPLING = ("transposed", "resize_conv", "blur_resize_conv")
+
+
+class Blur(nn.Module):
+    """A fixed [1, 2, 1] x [1, 2, 1] / 16 blur per channel (edge-padded), no learned weights.
+
+    Its response is exactly zero at the Nyquist frequency, so a feature map blurred by it holds no
+    pattern of period 2 pixels, whatever the layers before it learned.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        kernel = torch.outer(taps, taps) / 16.0
+        # not persistent: a constant of the architecture, so checkpoints stay as they were
+        self.register_buffer("kernel", kernel.expand(channels, 1, 3, 3).clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        padded = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")  # also defined on 1 px maps
+        return nn.functional.conv2d(padded, self.kernel.to(x.dtype), groups=x.shape[1])
 
 
 def upsampling(in_channels: int, out_channels: int, mode: str, kernel_size: int) -> nn.Module:
-    """A layer that doubles the height and width: ``transposed`` or ``resize_conv``.
+    """A layer that doubles the height and width: ``transposed``, ``resize_conv`` or ``blur_resize_conv``.
 
     ``transposed`` is the reference's stride-2 transposed convolution with a ``kernel_size`` kernel
     (3 in the ResNet, 4 in the U-Net).  Its output pixels of even and odd positions are made by
@@ -65,15 +84,20 @@ def upsampling(in_channels: int, out_channels: int, mode: str, kernel_size: int)
     convolution) has no such phases: nearest upsampling has no energy at the stride-2 frequencies and
     the convolution cannot add any away from the borders, so only later nonlinearities could.  It costs
     4x the multiply-adds of the transposed layer it replaces.  It does not stop the layers at half
-    resolution from learning a texture of period 2 there, i.e. 4 px in the output, which adversarial
-    training can reward (``evaluate`` measures both periods, ``artifacts.py``).
+    resolution from learning a texture of period 2 there, which the x2 stages carry out as a lattice of
+    period 4 (two stages) and adversarial training can reward (``evaluate`` measures both periods,
+    ``artifacts.py``).  ``blur_resize_conv`` blurs its input (``Blur``) before the ``resize_conv``,
+    so no period-2 texture of the lower resolution reaches the output; the blur is a fixed depthwise
+    3x3 filter, a small fraction of the convolution's cost.
     """
     if mode == "transposed":
         return nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=2, padding=1,
                                   output_padding=kernel_size % 2)
-    if mode == "resize_conv":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
-                             nn.Conv2d(in_channels, out_channels, 3))
+    if mode in ("resize_conv", "blur_resize_conv"):
+        resize_conv = [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
+                       nn.Conv2d(in_channels, out_channels, 3)]
+        blur = [Blur(in_channels)] if mode == "blur_resize_conv" else []
+        return nn.Sequential(*blur, *resize_conv)
     raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {mode!r}")
 
 
@@ -95,8 +119,8 @@ class ResidualBlock(nn.Module):
 @GENERATORS.register("resnet_image")
 class ResnetGenerator(nn.Module):
     """7x7 stem, two stride-2 downsamplings, ``n_blocks`` residual blocks, two x2 upsamplings
-    (``upsample``: the reference's ``transposed`` convs or checkerboard-free ``resize_conv``, see
-    ``upsampling``), 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
+    (``upsample``: the reference's ``transposed`` convs, checkerboard-free ``resize_conv`` or
+    ``blur_resize_conv``, see ``upsampling``), 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
 
     size_multiple = 4
 
@@ -127,7 +151,7 @@ class ResnetGenerator(nn.Module):
 class UnetGenerator(nn.Module):
     """U-Net: ``n_down`` stride-2 4x4 convs halve the size down to 1 px at the input size 2^n_down
     (7 for 128 px, 8 for 256 px); the decoder mirrors them with x2 upsamplings (``upsample``:
-    ``transposed`` 4x4 as the reference, or ``resize_conv``) and concatenates each encoder level."""
+    ``transposed`` 4x4 as the reference, ``resize_conv`` or ``blur_resize_conv``) and concatenates each encoder level."""
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, channels: int = 64, n_down: int = 8,
                  dropout: float = 0.0, upsample: str = "transposed", init: str = "normal",
