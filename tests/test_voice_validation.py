@@ -105,3 +105,12 @@ def test_held_out_pick_is_stable(tmp_path: Path) -> None:
     assert set(held) == set(hash_order(files, tmp_path)[:3]) and not set(held) & set(kept)
     moved = [tmp_path / "elsewhere" / f.name for f in files]  # the pick hashes paths below the folder
     assert [f.name for f in split_off(moved, tmp_path / "elsewhere", 3)[1]] == [f.name for f in held]
+
+
+def test_builtin_voices_validate_on_their_own_sentences(tmp_path: Path) -> None:
+    recipe = load_recipe("vc_builtin_quick", [f"data.cache_dir={tmp_path}"])
+    training, held_out = get_task("voice").domain_files(recipe, "a")
+    assert [p.parent.parent.name for p in held_out] == ["valid"] * 4
+    evaluation = {p.name for p in (held_out[0].parent.parent.parent / "eval" / "male").iterdir()}
+    assert len(evaluation) == 8 and not evaluation & {p.name for p in held_out}  # best.pt is scored on others
+    assert {p.parent.parent.name for p in training} == {"train"}

@@ -3,10 +3,11 @@
 #
 #   bash egs/builtin_voices/run.sh [--stage N] [--stop_stage N] [--recipe vc_builtin_quick] [--set KEY=VALUE ...]
 #
-# Stages: 0 write the built-in voices (train: non-parallel, eval: parallel), 1 train (male A -> female B;
-#         validation MCD against the female speaker on 3 evaluation sentences every 250 steps in train.log),
-#         2 convert the male evaluation sentences (with the model, and statistics-only: the identity in place
-#         of the generator), 3 evaluate against the female speaker saying the same sentences: the
+# Stages: 0 write the built-in voices (train: non-parallel; valid and eval: parallel, different sentences),
+#         1 train (male A -> female B; validation MCD against the female speaker on the 4 validation
+#         sentences every 250 steps in train.log, the best checkpoint kept), 2 convert the male evaluation
+#         sentences (with the best checkpoint, and statistics-only: the identity in place of the
+#         generator), 3 evaluate against the female speaker saying the same sentences: the
 #         unconverted male speech, the statistics-only and the model's conversions, 4 the HTML report of the
 #         run and the results (exp/builtin_voices/report/index.html).
 set -euo pipefail
@@ -26,14 +27,15 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   echo "stage 1: training"
   resume=(); [ -f "${exp}/model/checkpoints/latest.pt" ] && resume=(--resume)
   cycleaudio train "$recipe" --out "${exp}/model" --set "data.domain_a=${data}/train/male" \
-    --set "data.domain_b=${data}/train/female" --set "data.valid_a=${data}/eval/male" \
-    --set "data.valid_b=${data}/eval/female" --set "data.valid_reference=${data}/eval/female" \
+    --set "data.domain_b=${data}/train/female" --set "data.valid_a=${data}/valid/male" \
+    --set "data.valid_b=${data}/valid/female" --set "data.valid_reference=${data}/valid/female" \
     "${overrides[@]}" "${resume[@]}"
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "stage 2: converting male -> female"
-  cycleaudio convert --model "${exp}/model" --direction a2b --overwrite "${data}/eval/male" "${exp}/converted"
+  cycleaudio convert --model "${exp}/model" --checkpoint best --direction a2b --overwrite "${data}/eval/male" \
+    "${exp}/converted"
   cycleaudio convert --model "${exp}/model" --direction a2b --overwrite --statistics-only "${data}/eval/male" \
     "${exp}/statistics_only"
 fi

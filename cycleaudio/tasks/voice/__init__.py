@@ -56,7 +56,7 @@ BUILTIN_PREFIX = "builtin:"
 class VoiceData:
     """Where the two speakers' recordings are, and the held-out ones validated on during training
     (used when ``train.valid_every`` > 0, see :mod:`.validation`): ``valid_a``/``valid_b`` folders
-    (``builtin:<speaker>``: its parallel evaluation sentences), else ``valid_files`` per domain held out of
+    (``builtin:<speaker>``: its parallel validation sentences), else ``valid_files`` per domain held out of
     the training folders; ``valid_files`` also caps how many of the ``valid_*`` folders' files are used
     (0 = all); ``valid_reference`` holds the B speaker saying what the A validation files say."""
 
@@ -191,7 +191,7 @@ class VoiceTask(CycleGANTask):
         valid_spec = getattr(data, f"valid_{key}")
         if not valid_spec:
             return split_off(files, root, data.valid_files)
-        valid_root = domain_folder(valid_spec, recipe, "eval")
+        valid_root = domain_folder(valid_spec, recipe, "valid")
         valid = pick(audio_files(valid_root), valid_root, data.valid_files)
         if not valid:
             raise CycleAudioError(f"{valid_root}: no audio files to validate on (data.valid_{key})")
@@ -227,7 +227,7 @@ class VoiceTask(CycleGANTask):
             raise CycleAudioError(f"{exc.path}: unusable validation file ({exc.reason})") from None
         references, rate = {}, recipe.features.sample_rate
         if recipe.data.valid_reference:
-            folder = domain_folder(recipe.data.valid_reference, recipe, "eval")
+            folder = domain_folder(recipe.data.valid_reference, recipe, "valid")
             references, rate = read_references(folder, [u.name for u in utterances["a"]])
         return VoiceValidation(recipe, utterances["a"], utterances["b"], references, rate,
                                lambda bundle, direction: self._sample_converter(recipe, bundle, direction))

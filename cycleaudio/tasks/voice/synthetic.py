@@ -175,15 +175,20 @@ def synthesize_utterance(speaker: Speaker, sentence_id: int, take: int = 0) -> n
 
 TRAIN_SENTENCES = {"male": range(0, 40), "female": range(100, 140)}  # disjoint: non-parallel training
 EVAL_SENTENCES = range(1000, 1008)  # shared: parallel evaluation
+VALID_SENTENCES = range(2000, 2004)  # shared: parallel validation, apart from the evaluation sentences
 
 
 def write_builtin_voices(out: Path) -> Path:
-    """Write ``train/<speaker>/*.wav`` (non-parallel) and ``eval/<speaker>/*.wav`` (parallel) under ``out``.
+    """Write ``train/<speaker>/*.wav`` (non-parallel), ``eval/<speaker>/*.wav`` and ``valid/<speaker>/*.wav``
+    (parallel) under ``out``.
 
-    Files already present are kept, so the call is cheap when the set exists.
+    Validation has its own sentences so that the checkpoint it picks can be scored on the evaluation
+    sentences without flattering it.  Files already present are kept, so the call is cheap when the set
+    exists.
     """
     for name, speaker in SPEAKERS.items():
-        for split, ids, take in (("train", TRAIN_SENTENCES[name], 0), ("eval", EVAL_SENTENCES, 1)):
+        for split, ids, take in (("train", TRAIN_SENTENCES[name], 0), ("eval", EVAL_SENTENCES, 1),
+                                 ("valid", VALID_SENTENCES, 1)):
             for sentence_id in ids:
                 path = out / split / name / f"s{sentence_id:04d}.wav"
                 if not path.exists():
