@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cycleaudio.tasks.image.artifacts import lattice_energy_share
-from cycleaudio.tasks.image.nets import init_weights, upsampling
+from cycleaudio.tasks.image.nets import Blur, init_weights, upsampling
 from cycleaudio.engine.pool import HistoryPool
 from cycleaudio.errors import RecipeError
 from cycleaudio.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
@@ -143,3 +143,21 @@ def test_blur_resize_conv_builds_both_generators_at_their_smallest_maps() -> Non
     unet = GENERATORS.build("unet_image", {"channels": 4, "n_down": 4, "upsample": "blur_resize_conv"})
     assert unet(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)  # its innermost map is 1 px
     assert "kernel" not in "".join(resnet.state_dict())  # the fixed blur is not a weight
+
+
+def _blurred_stages(generator: torch.nn.Module) -> list[bool]:
+    """For each x2 upsampling layer of a generator, from the input side: does a ``Blur`` precede it?"""
+    stages = [m for m in generator.modules() if isinstance(m, torch.nn.Sequential)
+              and any(isinstance(child, torch.nn.Upsample) for child in m.children())]
+    return [isinstance(stage[0], Blur) for stage in stages]
+
+
+def test_last_blur_resize_conv_blurs_only_before_the_last_upsampling() -> None:
+    resnet = GENERATORS.build("resnet_image", {"channels": 4, "n_blocks": 1, "upsample": "last_blur_resize_conv"})
+    assert _blurred_stages(resnet) == [False, True]
+    assert resnet(torch.zeros(1, 3, 36, 20)).shape == (1, 3, 36, 20)
+    unet = GENERATORS.build("unet_image", {"channels": 4, "n_down": 4, "upsample": "last_blur_resize_conv"})
+    assert _blurred_stages(unet) == [False, False, False, True]
+    assert unet(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+    every = GENERATORS.build("resnet_image", {"channels": 4, "n_blocks": 1, "upsample": "blur_resize_conv"})
+    assert _blurred_stages(every) == [True, True]

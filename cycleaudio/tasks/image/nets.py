@@ -51,7 +51,7 @@ def _norm(channels: int) -> nn.Module:
     return nn.GroupNorm(channels, channels, affine=False)
 
 
-UPSAMPLING = ("transposed", "resize_conv", "blur_resize_conv")
+UPSAMPLING = ("transposed", "resize_conv", "blur_resize_conv", "last_blur_resize_conv")
 
 
 class Blur(nn.Module):
@@ -98,7 +98,22 @@ def upsampling(in_channels: int, out_channels: int, mode: str, kernel_size: int)
                        nn.Conv2d(in_channels, out_channels, 3)]
         blur = [Blur(in_channels)] if mode == "blur_resize_conv" else []
         return nn.Sequential(*blur, *resize_conv)
-    raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {mode!r}")
+    raise ValueError(f"an upsampling layer is transposed, resize_conv or blur_resize_conv, got {mode!r}")
+
+
+def stage_modes(mode: str, stages: int) -> list[str]:
+    """The ``upsampling`` mode of each of a generator's ``stages`` x2 stages, from the input side.
+
+    ``last_blur_resize_conv`` blurs only before the last stage, the one that reads the half-resolution
+    map: the period-4 lattice of the output is a period-2 texture there, so one blur removes it, and
+    the stages before it keep ``resize_conv``'s full detail (blurring them too weakened the transfer).
+    Every other mode is the same at every stage.
+    """
+    if mode == "last_blur_resize_conv":
+        return ["resize_conv"] * (stages - 1) + ["blur_resize_conv"]
+    if mode not in UPSAMPLING:
+        raise ValueError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {mode!r}")
+    return [mode] * stages
 
 
 class ResidualBlock(nn.Module):
@@ -119,8 +134,8 @@ class ResidualBlock(nn.Module):
 @GENERATORS.register("resnet_image")
 class ResnetGenerator(nn.Module):
     """7x7 stem, two stride-2 downsamplings, ``n_blocks`` residual blocks, two x2 upsamplings
-    (``upsample``: the reference's ``transposed`` convs, checkerboard-free ``resize_conv`` or
-    ``blur_resize_conv``, see ``upsampling``), 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
+    (``upsample``: the reference's ``transposed`` convs, checkerboard-free ``resize_conv``,
+    ``blur_resize_conv`` or ``last_blur_resize_conv``, see ``upsampling`` and ``stage_modes``), 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
 
     size_multiple = 4
 
@@ -136,8 +151,8 @@ class ResnetGenerator(nn.Module):
             layers += [nn.Conv2d(width, width * 2, 3, stride=2, padding=1), _norm(width * 2), nn.ReLU(True)]
             width *= 2
         layers += [ResidualBlock(width, dropout) for _ in range(n_blocks)]
-        for _ in range(2):
-            layers += [upsampling(width, width // 2, upsample, 3), _norm(width // 2), nn.ReLU(True)]
+        for mode in stage_modes(upsample, 2):
+            layers += [upsampling(width, width // 2, mode, 3), _norm(width // 2), nn.ReLU(True)]
             width //= 2
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -151,7 +166,8 @@ class ResnetGenerator(nn.Module):
 class UnetGenerator(nn.Module):
     """U-Net: ``n_down`` stride-2 4x4 convs halve the size down to 1 px at the input size 2^n_down
     (7 for 128 px, 8 for 256 px); the decoder mirrors them with x2 upsamplings (``upsample``:
-    ``transposed`` 4x4 as the reference, ``resize_conv`` or ``blur_resize_conv``) and concatenates each encoder level."""
+    ``transposed`` 4x4 as the reference, ``resize_conv``, ``blur_resize_conv`` or ``last_blur_resize_conv``)
+    and concatenates each encoder level."""
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, channels: int = 64, n_down: int = 8,
                  dropout: float = 0.0, upsample: str = "transposed", init: str = "normal",
@@ -169,11 +185,12 @@ class UnetGenerator(nn.Module):
                 nn.Conv2d(widths[i - 1], widths[i], 4, stride=2, padding=1),
                 nn.Identity() if innermost else _norm(widths[i]),
             ))
-        self.ups = nn.ModuleList([self._up(widths[-1], widths[-2], 0.0, upsample)])
+        modes = stage_modes(upsample, n_down)
+        self.ups = nn.ModuleList([self._up(widths[-1], widths[-2], 0.0, modes[0])])
         for i in range(n_down - 2, 0, -1):
             deep = widths[i - 1] == channels * 8  # the reference drops out in the 8x-wide inner levels
-            self.ups.append(self._up(2 * widths[i], widths[i - 1], dropout if deep else 0.0, upsample))
-        self.ups.append(nn.Sequential(nn.ReLU(True), upsampling(2 * widths[0], out_channels, upsample, 4), nn.Tanh()))
+            self.ups.append(self._up(2 * widths[i], widths[i - 1], dropout if deep else 0.0, modes[n_down - 1 - i]))
+        self.ups.append(nn.Sequential(nn.ReLU(True), upsampling(2 * widths[0], out_channels, modes[-1], 4), nn.Tanh()))
         init_weights(self, init, init_gain)
 
     @staticmethod
