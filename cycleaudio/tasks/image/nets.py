@@ -135,7 +135,8 @@ class ResidualBlock(nn.Module):
 class ResnetGenerator(nn.Module):
     """7x7 stem, two stride-2 downsamplings, ``n_blocks`` residual blocks, two x2 upsamplings
     (``upsample``: the reference's ``transposed`` convs, checkerboard-free ``resize_conv``,
-    ``blur_resize_conv`` or ``last_blur_resize_conv``, see ``upsampling`` and ``stage_modes``), 7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
+    ``blur_resize_conv`` or ``last_blur_resize_conv``, see ``upsampling`` and ``stage_modes``),
+    7x7 output conv and tanh.  9 blocks for 256 px crops, 6 for 128 px."""
 
     size_multiple = 4
 
