@@ -1,7 +1,7 @@
 """Training throughput of every shipped recipe's full-size model, with each speed switch on and off.
 
     python bench/train_throughput.py [--recipes vc_male2female ...] [--batches 1 4 16]
-                                     [--switches baseline bf16 fp16 compile channels_last unfused all no_two_step]
+                                     [--switches baseline fp32 bf16 fp16 compile channels_last unfused all no_two_step]
                                      [--device auto|cpu|cuda] [--repeats 5] [--out FILE]
 
 Needs only torch and PyYAML: synthetic tensors of each recipe's input shape stand in for data, so it
@@ -41,7 +41,8 @@ RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPES = ["vc_male2female", "vc_mask_male2female", "vc_vc3_male2female", "music_classical2pop",
                    "image_horse2zebra"]
 SWITCHES = {
-    "baseline": {},
+    "baseline": {},  # the recipe as shipped (``precision: auto`` resolves per machine)
+    "fp32": {"precision": "fp32"},
     "bf16": {"precision": "bf16"},
     "fp16": {"precision": "fp16"},
     "compile": {"compile": True},
