@@ -29,8 +29,8 @@ def pick_device(name: str = "auto") -> torch.device:
 @lru_cache(maxsize=1)
 def cpu_has_bf16_matrix_units() -> bool:
     """True when the CPU multiplies bf16 matrices in dedicated tiles (AMX), the one CPU feature with which
-    bf16 autocast trains faster than fp32 (measured on 2 cores with AMX: voice steps 1.35x, image steps
-    2.3x).  AVX-512 BF16 alone is not enough: on such a CPU every voice and image training step measured
+    bf16 autocast trains faster than fp32 (measured on 2 cores with AMX: voice steps 1.35-2x, image steps
+    1.8-2.3x).  AVX-512 BF16 alone is not enough: on such a CPU every voice and image training step measured
     slower in bf16 (casts cost more than the dot products save)."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
