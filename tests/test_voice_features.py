@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 import soundfile as sf
 
 from cycleaudio.errors import InputFileError
-from cycleaudio.tasks.voice.audio import read_audio
+from cycleaudio.tasks.voice import audio
+from cycleaudio.tasks.voice.audio import read_audio, write_audio
 from cycleaudio.tasks.voice.features import domain_statistics, extract_features
 from cycleaudio.tasks.voice.metrics import MCD_SCALE, score_features
 from cycleaudio.tasks.voice.synthetic import SPEAKERS, synthesize_utterance
@@ -116,3 +118,26 @@ def test_log_f0_offset_keeps_its_sign_so_a_set_shows_its_pitch_bias() -> None:
     assert up.log_f0_offset_cents == pytest.approx(100.0) and down.log_f0_offset_cents == pytest.approx(-100.0)
     assert up.log_f0_mean_error_cents == pytest.approx(100.0) == down.log_f0_mean_error_cents
     assert abs(up.log_f0_offset_cents + down.log_f0_offset_cents) < 1e-6  # no bias over the set
+
+
+def test_two_processes_writing_one_file_at_once_both_finish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second writer (another process) writes and renames the same file while the first is still
+    writing, as two trainings filling the built-in voices' cache at once: both finish, the file is whole."""
+    path = tmp_path / "voice.wav"
+    pids = iter(range(1000, 1010))
+    monkeypatch.setattr(os, "getpid", lambda: next(pids))
+    real_write = audio.sf.write
+    first, second = tone(0.2), 0.5 * tone(0.3)
+
+    def write_while_another_process_writes(file: str, data: np.ndarray, *args: object, **kwargs: object) -> None:
+        real_write(file, data, *args, **kwargs)
+        if not (tmp_path / "second.done").exists():
+            (tmp_path / "second.done").touch()
+            write_audio(path, second, 16000)
+
+    monkeypatch.setattr(audio.sf, "write", write_while_another_process_writes)
+    write_audio(path, first, 16000)
+    samples, rate = sf.read(path)
+    assert rate == 16000 and len(samples) == len(first)
+    assert np.allclose(samples, first, atol=1e-3)  # the first writer renamed last: its whole file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["second.done", "voice.wav"]

@@ -11,6 +11,7 @@ built-in set exercises the whole pipeline.  Song ``i`` of a style depends only o
 
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 
@@ -130,7 +131,8 @@ def write_style(folder: Path, style: str, count: int, first: int = 0, bars: int 
     for index in range(first, first + count):
         path = folder / f"{style}_{index:04d}.mid"
         if not path.is_file():
-            tmp = path.with_suffix(".tmp")
+            # this process's own temporary name: no other writer renames it away
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             song_midi(style, index, bars).write(str(tmp))
             tmp.replace(path)
         paths.append(path)

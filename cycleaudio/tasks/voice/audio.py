@@ -6,6 +6,7 @@ recipe's rate, so users can hand over whatever their recorder produced.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import librosa
@@ -118,11 +119,16 @@ def read_span(path: Path, start: int, stop: int, sample_rate: int) -> np.ndarray
 
 
 def write_audio(path: Path, samples: np.ndarray, sample_rate: int) -> None:
-    """16-bit PCM WAV; peaks above full scale are scaled down rather than clipped."""
+    """16-bit PCM WAV; peaks above full scale are scaled down rather than clipped.
+
+    Written to a temporary file of this process, then renamed into place: two processes writing the
+    same file (two trainings filling the built-in voices' cache at once) each rename a whole file of
+    their own, where a shared temporary name let one rename away the other's.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
     if peak > 0.99:
         samples = samples * (0.99 / peak)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     sf.write(str(tmp), samples.astype(np.float32), sample_rate, subtype="PCM_16", format="WAV")
     tmp.replace(path)
