@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from ..errors import CycleAudioError
+from ..files import replaced_atomically
 
 STEP_PATTERN = re.compile(r"step_(\d+)\.pt$")
 
@@ -32,10 +33,8 @@ BEST_KEY = "best"
 
 def write_atomically(state: dict[str, Any], path: Path) -> None:
     """Write to a temporary file in the same folder, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with replaced_atomically(path) as tmp:
+        torch.save(state, tmp)
 
 
 def save_training_checkpoint(state: dict[str, Any], checkpoint_dir: Path, step: int, keep: int) -> Path:

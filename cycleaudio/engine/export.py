@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import CycleAudioError
+from ..files import replaced_atomically
 
 SAFETENSORS_SUFFIX = ".safetensors"
 #: an opset the TorchScript-based exporter (``dynamo=False``: it needs no onnxscript) writes for every
@@ -57,12 +57,10 @@ def write_safetensors(state: dict[str, Any], out: Path) -> list[Path]:
     tensors = {f"{key}.{name}": tensor.contiguous() for key in GENERATOR_KEYS
                for name, tensor in state["generators"][key].items()}
     meta = {k: plain(v) for k, v in state.items() if k != "generators"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": str(state["format"])})
-    sidecar = sidecar_path(out)
-    sidecar.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    os.replace(tmp, out)
+    with replaced_atomically(out) as tmp:
+        save_file(tensors, str(tmp), metadata={"format": str(state["format"])})
+        sidecar = sidecar_path(out)
+        sidecar.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return [out, sidecar]
 
 

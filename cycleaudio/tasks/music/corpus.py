@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ...errors import CycleAudioError, InputFileError
+from ...files import replaced_atomically
 from ...jobs import find_inputs
 from .roll import RollSettings, SongRoll, load_roll
 
@@ -48,9 +49,8 @@ def _load_one(job: tuple[Path, RollSettings, Path | None]) -> SongRoll | str:
                 return SongRoll(stored["roll"], stored["times"])
         song = load_roll(path, settings)
         if cached is not None:
-            tmp = cached.with_name(cached.stem + f".{os.getpid()}.tmp.npz")
-            np.savez_compressed(tmp, roll=song.roll, times=song.times)
-            os.replace(tmp, cached)
+            with replaced_atomically(cached, keep_suffix=True) as tmp:
+                np.savez_compressed(tmp, roll=song.roll, times=song.times)
         return song
     except InputFileError as exc:
         return exc.reason

@@ -11,12 +11,13 @@ built-in set exercises the whole pipeline.  Song ``i`` of a style depends only o
 
 from __future__ import annotations
 
-import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
+
+from ...files import replaced_atomically
 
 STYLES = ("classical", "pop")
 STEPS_PER_BAR = 16
@@ -131,10 +132,8 @@ def write_style(folder: Path, style: str, count: int, first: int = 0, bars: int 
     for index in range(first, first + count):
         path = folder / f"{style}_{index:04d}.mid"
         if not path.is_file():
-            # this process's own temporary name: no other writer renames it away
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            song_midi(style, index, bars).write(str(tmp))
-            tmp.replace(path)
+            with replaced_atomically(path) as tmp:
+                song_midi(style, index, bars).write(str(tmp))
         paths.append(path)
     return paths
 

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ...errors import CycleAudioError
+from ...files import replaced_atomically
 from .corpus import cut_phrases, to_model_input
 from .roll import RollSettings, SongRoll, keep_source_timing, midi_to_roll, roll_to_midi
 
@@ -110,15 +111,13 @@ def write_midi(midi: pretty_midi.PrettyMIDI, target: Path, source: Path | None =
     With the ``source`` file the transfer was made from, its exact tempo values and end-of-track
     tick are kept, so the transfer plays exactly as long as its source.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    if source is None:
-        midi.write(str(tmp))
-    else:
-        buffer = io.BytesIO()
-        midi.write(buffer)
-        keep_source_timing(buffer.getvalue(), source).save(str(tmp))
-    os.replace(tmp, target)
+    with replaced_atomically(target) as tmp:
+        if source is None:
+            midi.write(str(tmp))
+        else:
+            buffer = io.BytesIO()
+            midi.write(buffer)
+            keep_source_timing(buffer.getvalue(), source).save(str(tmp))
 
 
 def render_wav(midi: pretty_midi.PrettyMIDI, target: Path) -> Path:

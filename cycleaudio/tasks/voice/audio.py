@@ -6,7 +6,6 @@ recipe's rate, so users can hand over whatever their recorder produced.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import librosa
@@ -14,6 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from ...errors import InputFileError
+from ...files import replaced_atomically
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 SILENCE_PEAK = 1e-4  # below -80 dBFS peak a recording holds nothing to convert
@@ -125,10 +125,8 @@ def write_audio(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     same file (two trainings filling the built-in voices' cache at once) each rename a whole file of
     their own, where a shared temporary name let one rename away the other's.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
     if peak > 0.99:
         samples = samples * (0.99 / peak)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    sf.write(str(tmp), samples.astype(np.float32), sample_rate, subtype="PCM_16", format="WAV")
-    tmp.replace(path)
+    with replaced_atomically(path) as tmp:
+        sf.write(str(tmp), samples.astype(np.float32), sample_rate, subtype="PCM_16", format="WAV")

@@ -20,6 +20,7 @@ import torch
 from ...progress import tqdm
 
 from ...errors import CycleAudioError, InputFileError
+from ...files import replaced_atomically
 from ...jobs import find_inputs
 from .audio import AUDIO_SUFFIXES, read_audio
 from .world import WorldSettings, analyze, log_f0_statistics
@@ -61,13 +62,11 @@ def content_cache_path(path: Path, settings: Any, cache_dir: Path, kind: str, su
 
 def save_cached(cached: Path, array: np.ndarray | None = None, **arrays: np.ndarray) -> None:
     """Write one array (.npy) or several (.npz) to a temporary file and rename it into place."""
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(cached.stem + f".{os.getpid()}.tmp{cached.suffix}")
-    if array is not None:
-        np.save(tmp, array)
-    else:
-        np.savez(tmp, **arrays)
-    os.replace(tmp, cached)
+    with replaced_atomically(cached, keep_suffix=True) as tmp:
+        if array is not None:
+            np.save(tmp, array)
+        else:
+            np.savez(tmp, **arrays)
 
 
 def _cache_path(path: Path, settings: WorldSettings, cache_dir: Path) -> Path:
