@@ -1,6 +1,7 @@
 """Training throughput of every shipped recipe's full-size model, with each speed switch on and off.
 
     python bench/train_throughput.py [--recipes vc_male2female ...] [--batches 1 4 16]
+                                     [--variant LABEL RECIPE KEY=VALUE ...]
                                      [--switches baseline fp32 bf16 fp16 compile channels_last unfused all no_two_step]
                                      [--device auto|cpu|cuda] [--repeats 5] [--out FILE]
 
@@ -8,7 +9,9 @@ Needs only torch and PyYAML: synthetic tensors of each recipe's input shape stan
 runs on a bare GPU machine.  Each configuration runs in a fresh process (its own peak memory, its own
 compile cache).  Reports seconds/step (median of --repeats after one warm-up step), steps/s,
 samples/s (samples = crops per domain), peak memory (CUDA allocator peak, or the process's peak RSS
-on CPU) and the achieved TFLOP/s from a FLOP count of one step.
+on CPU) and the achieved TFLOP/s from a FLOP count of one step.  ``--variant`` adds a recipe with
+``--set``-style overrides under its own label, so a recipe can be timed side by side with an earlier
+or alternative version of itself in one run.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import median_seconds, report  # noqa: E402
 
-from cycleaudio.config import from_dict, read_yaml  # noqa: E402
+from cycleaudio.config import apply_override, from_dict, read_yaml  # noqa: E402
 from cycleaudio.engine.data import RandomCrops  # noqa: E402
 from cycleaudio.engine.trainer import TrainingData  # noqa: E402
 from cycleaudio.tasks.base import cyclegan_recipe_class  # noqa: E402
@@ -78,8 +81,11 @@ def sample_shape(raw: dict[str, Any]) -> tuple[int, ...]:
     raise ValueError(f"no synthetic input for task {raw['task']!r}")
 
 
-def bench_recipe(name: str, batch: int, switch: dict[str, Any], device: str) -> tuple[Any, tuple[int, ...]]:
+def bench_recipe(name: str, batch: int, switch: dict[str, Any], device: str,
+                 overrides: tuple[str, ...] = ()) -> tuple[Any, tuple[int, ...]]:
     raw = read_yaml(RECIPES / f"{name}.yaml")
+    for assignment in overrides:
+        apply_override(raw, assignment, "--variant")
     shape = sample_shape(raw)
     train = {**raw.get("train", {}), "batch_size": batch, "device": device, "steps": 10**9,
              "valid_every": 0,  # synthetic inputs have no held-out files
@@ -93,8 +99,10 @@ def bench_recipe(name: str, batch: int, switch: dict[str, Any], device: str) -> 
 
 
 def measure(name: str, batch: int, switch_name: str, device: str, repeats: int,
-            modify: Callable[[Any], None] | None = None) -> dict[str, Any]:
-    """Time one configuration in this process; ``modify(trainer)`` may swap parts for a baseline."""
+            modify: Callable[[Any], None] | None = None, overrides: tuple[str, ...] = (),
+            label: str | None = None) -> dict[str, Any]:
+    """Time one configuration in this process; ``modify(trainer)`` may swap parts for a baseline,
+    ``overrides`` change the recipe (the row is then named ``label``)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from cycleaudio.engine.device import pick_device
@@ -102,7 +110,7 @@ def measure(name: str, batch: int, switch_name: str, device: str, repeats: int,
 
     if os.environ.get("BENCH_THREADS"):
         torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
-    recipe, shape = bench_recipe(name, batch, SWITCHES[switch_name], device)
+    recipe, shape = bench_recipe(name, batch, SWITCHES[switch_name], device, overrides)
     dev = pick_device(device)
     items = [torch.rand(*shape[:-1], shape[-1] * 2) for _ in range(4)]
     mixed = RandomCrops(items, shape[-1]) if recipe.loss.mixed != "none" else None
@@ -119,7 +127,7 @@ def measure(name: str, batch: int, switch_name: str, device: str, repeats: int,
     peak = (torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     flops = counter.get_total_flops()
-    return {"recipe": name, "switch": switch_name, "batch": batch, "device": dev.type, "s_per_step": seconds,
+    return {"recipe": label or name, "switch": switch_name, "batch": batch, "device": dev.type, "s_per_step": seconds,
             "steps_per_s": 1 / seconds, "samples_per_s": batch / seconds, "peak_mb": peak,
             "gflop_per_step": flops / 1e9, "tflops": flops / seconds / 1e12}
 
@@ -136,19 +144,27 @@ def main() -> None:
     parser.add_argument("--switches", nargs="+", default=list(SWITCHES), choices=list(SWITCHES))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--variant", nargs="+", action="append", default=[], metavar="LABEL RECIPE KEY=VALUE",
+                        help="also time RECIPE with these overrides, as row LABEL (repeatable)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    configs = [(name, name, ()) for name in args.recipes]
+    for variant in args.variant:
+        if len(variant) < 2:
+            parser.error("--variant needs LABEL RECIPE [KEY=VALUE ...]")
+        configs.append((variant[0], variant[1], tuple(variant[2:])))
     rows = []
     cuda = torch.cuda.is_available() and args.device != "cpu"
-    for name in args.recipes:
+    for label, name, overrides in configs:
         for batch in args.batches:
             for switch in args.switches:
                 if switch == "fp16" and not cuda:
                     continue  # fp16 autocast on CPU is not a speed switch
                 try:
-                    row = measure_in_fresh_process(name, batch, switch, args.device, args.repeats)
+                    row = measure_in_fresh_process(name, batch, switch, args.device, args.repeats,
+                                                   overrides=overrides, label=label)
                 except Exception as exc:  # one failing configuration must not end the table
-                    row = {"recipe": name, "switch": switch, "batch": batch, "error": str(exc).splitlines()[0][:120]}
+                    row = {"recipe": label, "switch": switch, "batch": batch, "error": str(exc).splitlines()[0][:120]}
                 rows.append(row)
                 print(row, flush=True)
     columns = ["recipe", "switch", "batch", "device", "s_per_step", "steps_per_s", "samples_per_s", "peak_mb",
