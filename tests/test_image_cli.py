@@ -53,7 +53,7 @@ def test_shipped_recipes_validate_and_are_fully_commented() -> None:
     load_recipe(RECIPES / "image_debug.yaml")
     hour = load_recipe(RECIPES / "image_cpu_hour.yaml")
     assert (hour.features.crop_size, hour.model.generator.args["upsample"], hour.optim.schedule.unit) == \
-        (128, "resize_conv", "step")
+        (128, "blur_resize_conv", "step")
     assert hour.optim.schedule.constant + hour.optim.schedule.decay == hour.train.steps
     for name in ("image_horse2zebra.yaml", "image_debug.yaml", "image_cpu_hour.yaml"):
         assert read_yaml(RECIPES / name)["description"]
