@@ -99,8 +99,8 @@ def test_direction_uses_the_target_domains_statistics(trained: dict[str, Path]) 
              "b": {"envelope_mean": torch.full((16,), -3.0), "envelope_std": torch.full((16,), 0.5)}}
     probe = ModelBundle(bundle.recipe, identity, identity, stats, torch.device("cpu"))
     env = np.random.default_rng(0).normal(size=(10, 16))
-    np.testing.assert_allclose(convert_envelope(probe, "a2b", env), (env - 1.0) / 2.0 * 0.5 - 3.0, rtol=1e-5)
-    np.testing.assert_allclose(convert_envelope(probe, "b2a", env), (env + 3.0) / 0.5 * 2.0 + 1.0, rtol=1e-5)
+    np.testing.assert_allclose(convert_envelope(probe, "a2b", env, np.zeros(10)), (env - 1.0) / 2.0 * 0.5 - 3.0, rtol=1e-5)
+    np.testing.assert_allclose(convert_envelope(probe, "b2a", env, np.zeros(10)), (env + 3.0) / 0.5 * 2.0 + 1.0, rtol=1e-5)
 
 
 def test_statistics_only_maps_source_statistics_onto_the_target(trained: dict[str, Path]) -> None:

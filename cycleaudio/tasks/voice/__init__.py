@@ -31,7 +31,16 @@ from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
 from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
 from .domain_check import check_frames, mel_checker
-from .features import Utterance, audio_files, default_cache_dir, domain_statistics, extract_features, normalise
+from .features import (
+    CONDITION_ROWS,
+    Utterance,
+    audio_files,
+    default_cache_dir,
+    domain_statistics,
+    extract_features,
+    generator_input,
+    normalise,
+)
 from .inference import VoiceConverter
 from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
 from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipeline, recipe_vocoder, vocoder_spec
@@ -91,11 +100,17 @@ class VoiceFeatures(WorldSettings, MelSettings):
     vocoder: str = ""
     griffin_lim_iters: int = 32
     crop_frames: int = 128
+    condition: Literal["none", "voicing", "voicing_f0"] = "none"
 
     @property
     def dim(self) -> int:
         """Feature dimension the generator converts."""
         return self.n_mels if self.kind == "mel" else self.envelope_dim
+
+    @property
+    def condition_rows(self) -> int:
+        """Per-frame condition rows the generators see below the features (see :func:`.features.condition_rows`)."""
+        return CONDITION_ROWS[self.condition]
 
     def validate(self) -> None:
         WorldSettings.validate(self)
@@ -107,6 +122,8 @@ class VoiceFeatures(WorldSettings, MelSettings):
             raise ValueError("vocoder: WORLD features resynthesise with WORLD; vocoders apply to kind: mel")
         if self.crop_frames % 4 or self.crop_frames < 4:
             raise ValueError("crop_frames must be a positive multiple of 4")
+        if self.kind == "mel" and self.condition != "none":
+            raise ValueError("condition: voicing and F0 conditions need kind: world")
 
 
 @dataclass
@@ -145,6 +162,16 @@ def domain_folder(spec: str, recipe: Any, split: str = "train") -> Path:
     return Path(spec).expanduser()
 
 
+def check_condition_rows(recipe: Any) -> None:
+    """The networks must expect the condition rows ``features.condition`` adds to their input."""
+    rows = recipe.features.condition_rows
+    for part in ("generator", "discriminator"):
+        declared = getattr(recipe.model, part).args.get("condition_rows", 0)
+        if declared != rows:
+            raise RecipeError(f"model.{part}.args.condition_rows ({declared}) must be {rows} for features.condition "
+                              f"'{recipe.features.condition}'")
+
+
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -161,9 +188,10 @@ class VoiceTask(CycleGANTask):
         self._vocoders: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ training data
-    def _domain_features(self, recipe: Any, files: list[Path], key: str
-                         ) -> tuple[list[np.ndarray], dict[str, Any], list[tuple[Path, str]]]:
-        """(T, D) features of every usable file, the domain statistics, the (file, reason) failures."""
+    def _training_items(self, recipe: Any, files: list[Path], key: str
+                        ) -> tuple[list[np.ndarray], dict[str, Any], list[tuple[Path, str]]]:
+        """The (D + condition rows, T) generator input of every usable file (normalised with the domain
+        statistics, see :func:`.features.generator_input`), the statistics, the (file, reason) failures."""
         feat = recipe.features
         label = f"features {key.upper()}"
         if feat.kind == "mel":
@@ -172,13 +200,15 @@ class VoiceTask(CycleGANTask):
             mels, failures = extract_mels(files, settings, cache_dir(recipe), recipe.data.workers, min_seconds,
                                           pick_device(recipe.train.device), label=label)
             mels = [mel for _, mel in mels if mel.shape[0] >= feat.crop_frames]
-            return mels, (mel_statistics(mels) if mels else {}), failures
+            stats = mel_statistics(mels) if mels else {}
+            return [normalise(mel, stats, MEL_KEY) for mel in mels], stats, failures
         min_seconds = feat.crop_frames * feat.frame_period / 1000.0
         utterances, failures = extract_features(files, world_settings(recipe), cache_dir(recipe),
                                                 recipe.data.workers, min_seconds, label=label)
         utterances = [u for u in utterances if u.envelope.shape[0] >= feat.crop_frames]
         stats = domain_statistics(utterances) if utterances else {}
-        return [u.envelope for u in utterances], stats, failures
+        items = [generator_input(u.envelope, stats, "envelope", u.f0, feat.condition) for u in utterances]
+        return items, stats, failures
 
     def domain_files(self, recipe: Any, key: str) -> tuple[list[Path], list[Path]]:
         """(training files, validation files) of domain ``key``; validation files never train (also when
@@ -204,18 +234,17 @@ class VoiceTask(CycleGANTask):
         if dim != feat.dim:
             what = "n_mels" if feat.kind == "mel" else "envelope_dim"
             raise RecipeError(f"model.generator.args.feature_dim ({dim}) must equal features.{what} ({feat.dim})")
-        norm_key = MEL_KEY if feat.kind == "mel" else "envelope"
+        check_condition_rows(recipe)
         sources, statistics = {}, {}
         for key, spec in (("a", recipe.data.domain_a), ("b", recipe.data.domain_b)):
             files = self.domain_files(recipe, key)[0]
-            features, stats, failures = self._domain_features(recipe, files, key)
+            features, stats, failures = self._training_items(recipe, files, key)
             for path, reason in failures:
                 warn(f"skipping {path}: {reason}")
             if not features:
                 raise CycleAudioError(f"domain {key.upper()} ({spec}): no usable training files")
             statistics[key] = stats
-            items = [torch.from_numpy(normalise(f, stats, norm_key)).float() for f in features]
-            sources[key] = RandomCrops(items, feat.crop_frames)
+            sources[key] = RandomCrops([torch.from_numpy(f).float() for f in features], feat.crop_frames)
         statistics["features"] = {"kind": feat.kind, "sample_rate": feat.sample_rate}
         return TrainingData(sources["a"], sources["b"], statistics)
 
@@ -290,9 +319,9 @@ class VoiceTask(CycleGANTask):
         return VoiceConverter(bundle)
 
     def onnx_inputs(self, recipe: Any) -> OnnxInputs:
-        """(batch, feature_dim, frames) normalised features; frames dynamic (a multiple of 4 for WORLD
-        generators, which :func:`.convert.convert_features` pads to)."""
-        dim = recipe.features.dim
+        """(batch, feature_dim + condition rows, frames) normalised features; frames dynamic (a multiple
+        of 4 for WORLD generators, which :func:`.convert.convert_features` pads to)."""
+        dim = recipe.features.dim + recipe.features.condition_rows
         return OnnxInputs(torch.randn(1, dim, 64), torch.randn(2, dim, 40), {0: "batch", 2: "frames"})
 
     def evaluate(self, converted: Path, reference: Path, source: Path | None,

@@ -35,7 +35,7 @@ from ...jobs import FileJob, JobReport, plan_jobs
 from ..domain import Checker, DomainGate
 from .audio import AUDIO_SUFFIXES, audio_seconds
 from .chunks import MAX_SECONDS, JoinedWriter, Piece, plan_file, read_piece
-from .features import denormalise, normalise, worker_count
+from .features import denormalise, generator_input, worker_count
 from .world import F0_METHODS, WorldFrames, WorldSettings, analyze, convert_f0, synthesize
 
 
@@ -77,16 +77,18 @@ def pad_frames(features: np.ndarray, multiple: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def convert_features(bundle: ModelBundle, direction: str, features: np.ndarray, key: str) -> np.ndarray:
+def convert_features(bundle: ModelBundle, direction: str, features: np.ndarray, key: str,
+                     f0: np.ndarray | None = None) -> np.ndarray:
     """(T, D) source features -> (T, D) converted, normalised with the ``<key>_mean/std`` statistics of
-    the SOURCE domain and de-normalised with the TARGET's; pads to the generator's time multiple."""
+    the SOURCE domain and de-normalised with the TARGET's; pads to the generator's time multiple.
+    ``f0`` (T,) gives the generator its per-frame conditions when the recipe has ``features.condition``."""
     source, target = bundle.domains(direction)
     stats = bundle.statistics
-    x = normalise(features, stats[source], key)
+    x = generator_input(features, stats[source], key, f0, bundle.recipe.features.condition)
     frames = x.shape[1]
     x = pad_frames(x, getattr(bundle.generator(direction), "time_multiple", 1))
     tensor = torch.from_numpy(x).float().unsqueeze(0).to(bundle.device)
-    y = bundle.generator(direction)(tensor)[0, :, :frames].float().cpu().numpy()
+    y = bundle.generator(direction)(tensor)[0, :features.shape[1], :frames].float().cpu().numpy()
     return denormalise(y.astype(np.float64), stats[target], key)
 
 
@@ -100,9 +102,9 @@ def statistics_only(bundle: ModelBundle) -> ModelBundle:
     return dataclasses.replace(bundle, g_ab=nn.Identity(), g_ba=nn.Identity())
 
 
-def convert_envelope(bundle: ModelBundle, direction: str, envelope: np.ndarray) -> np.ndarray:
-    """(T, D) source coded envelope -> (T, D) converted envelope."""
-    return convert_features(bundle, direction, envelope, "envelope")
+def convert_envelope(bundle: ModelBundle, direction: str, envelope: np.ndarray, f0: np.ndarray) -> np.ndarray:
+    """(T, D) source coded envelope and its (T,) F0 -> (T, D) converted envelope."""
+    return convert_features(bundle, direction, envelope, "envelope", f0)
 
 
 def convert_frames(bundle: ModelBundle, direction: str, frames: WorldFrames) -> WorldFrames:
@@ -110,7 +112,7 @@ def convert_frames(bundle: ModelBundle, direction: str, frames: WorldFrames) -> 
     stats = bundle.statistics
     f0 = convert_f0(frames.f0, (stats[source]["log_f0_mean"], stats[source]["log_f0_std"]),
                     (stats[target]["log_f0_mean"], stats[target]["log_f0_std"]))
-    return WorldFrames(f0, convert_envelope(bundle, direction, frames.envelope), frames.aperiodicity)
+    return WorldFrames(f0, convert_envelope(bundle, direction, frames.envelope, frames.f0), frames.aperiodicity)
 
 
 class _InlineExecutor:

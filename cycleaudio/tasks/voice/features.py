@@ -147,3 +147,36 @@ def denormalise(normalised: np.ndarray, stats: dict, key: str = "envelope") -> n
     """(D, T) standardised -> (T, D) features in a domain's scale (the TARGET domain's, when converting)."""
     mean, std = np.asarray(stats[f"{key}_mean"]), np.asarray(stats[f"{key}_std"])
     return normalised.T * std + mean
+
+
+#: ``features.condition`` -> how many per-frame condition rows the generators see beside the features.
+CONDITION_ROWS = {"none": 0, "voicing": 1, "voicing_f0": 2}
+
+
+def condition_rows(f0: np.ndarray, stats: dict, condition: str) -> np.ndarray:
+    """(rows, T) per-frame conditions of an utterance with F0 ``f0`` (T,) of a speaker with ``stats``.
+
+    ``voicing``: +1 on voiced frames, -1 on unvoiced ones; ``voicing_f0`` adds log-F0 standardised with
+    the speaker's log-F0 mean and deviation (0 where unvoiced).  Standardised log-F0 is what the
+    log-Gaussian F0 transform keeps, so the same row describes the source frame and its conversion,
+    and both generators of the cycle read it alike.
+    """
+    voiced = f0 > 0
+    rows = [np.where(voiced, 1.0, -1.0)]
+    if condition == "voicing_f0":
+        standardised = np.zeros(f0.shape, dtype=np.float64)
+        standardised[voiced] = (np.log(f0[voiced]) - stats["log_f0_mean"]) / stats["log_f0_std"]
+        rows.append(standardised)
+    return np.stack(rows)[:CONDITION_ROWS[condition]]
+
+
+def generator_input(features: np.ndarray, stats: dict, key: str, f0: np.ndarray | None = None,
+                    condition: str = "none") -> np.ndarray:
+    """(T, D) features -> (D + rows, T): normalised with ``stats`` (see :func:`normalise`), with the
+    :func:`condition_rows` of ``condition`` appended; conditions need the utterance's F0."""
+    normalised = normalise(features, stats, key)
+    if condition == "none":
+        return normalised
+    if f0 is None:
+        raise ValueError(f"features.condition '{condition}' needs the F0 of the utterance")
+    return np.concatenate((normalised, condition_rows(f0, stats, condition)), axis=0)

@@ -33,7 +33,7 @@ from ...engine.bundle import ModelBundle
 from ...errors import CycleAudioError, InputFileError
 from .audio import read_audio, resample
 from .convert import pad_frames, world_settings
-from .features import audio_files, normalise
+from .features import audio_files, generator_input
 from .mel import MelAnalyzer, mel_settings
 from .mel_convert import MEL_KEY
 from .metrics import file_features, metric_settings, score_features, wave_features
@@ -130,7 +130,8 @@ class VoiceValidation:
         multiple = max(getattr(forward, "time_multiple", 1), getattr(backward, "time_multiple", 1))
         cycle = identity = 0.0
         for item in items:
-            x = normalise(item.features, bundle.statistics[source], self.key)
+            x = generator_input(item.features, bundle.statistics[source], self.key,
+                                getattr(item.analysed, "f0", None), self.recipe.features.condition)
             frames = x.shape[1]
             real = torch.from_numpy(pad_frames(x, multiple)).float().unsqueeze(0).to(bundle.device)
             cycled = backward(forward(real))[..., :frames].float()

@@ -15,10 +15,15 @@ class GatedPatchGAN(nn.Module):
 
     Input (batch, features, frames) is treated as a one-channel image; the output is a (batch, 1, h, w)
     score map, which makes the adversarial loss local and lets any crop length be judged.
+    ``condition_rows``: the input's last rows are the generators' per-frame conditions, which it drops:
+    they are the source's, passed through by the generator, so judging them would only tell the two
+    speakers' voicing apart, which no generator can change.
     """
 
-    def __init__(self, channels: int = 128, n_down: int = 3, max_channels: int = 1024, in_channels: int = 1) -> None:
+    def __init__(self, channels: int = 128, n_down: int = 3, max_channels: int = 1024, in_channels: int = 1,
+                 condition_rows: int = 0) -> None:
         super().__init__()
+        self.condition_rows = condition_rows
         layers: list[nn.Module] = [GatedConv(2, in_channels, channels, 3, norm=False)]
         width = channels
         for _ in range(n_down):
@@ -29,4 +34,6 @@ class GatedPatchGAN(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.condition_rows:
+            x = x[..., :-self.condition_rows, :]
         return self.net(x.unsqueeze(1) if x.dim() == 3 else x)

@@ -9,6 +9,12 @@ signature of every generator; generators built with ``masked_input=True`` (MaskC
 the last convolution starting at zero.  On speaker-normalised features the identity *is* the
 statistics-only conversion, so an untrained residual generator already converts as well as the
 statistics, and training only has to learn what the statistics miss.
+
+``condition_rows=k`` declares the last ``k`` input rows per-frame conditions (the source's voicing and
+log-F0, see :func:`..features.condition_rows`): the generator sees them as extra input channels and
+passes them through unchanged, so the cycle's second generator sees the same conditions and the
+output keeps the input's shape.  They tell the generator which frames are voiced, which the envelope
+alone shows it only vaguely, and voiced and unvoiced frames need different edits.
 """
 
 from __future__ import annotations
@@ -34,6 +40,19 @@ def _visible(x: torch.Tensor, mask: torch.Tensor | None, masked_input: bool) -> 
     return x * mask if masked_input and mask is not None else x
 
 
+def _split_condition(x: torch.Tensor, mask: torch.Tensor | None, rows: int
+                     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """(features, their mask, condition rows or None) of an input whose last ``rows`` rows are conditions."""
+    if not rows:
+        return x, mask, None
+    return x[:, :-rows], None if mask is None else mask[:, :-rows], x[:, -rows:]
+
+
+def _pass_condition(out: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+    """The converted features with the input's condition rows appended unchanged."""
+    return out if condition is None else torch.cat((out, condition), dim=1)
+
+
 def _start_at_zero(layer: nn.Module) -> None:
     """Zero a residual generator's output layer: the untrained generator is the identity map."""
     for parameter in layer.parameters():
@@ -54,11 +73,13 @@ class GatedCNN1dGenerator(nn.Module):
         n_residual: int = 6,
         masked_input: bool = False,
         residual: bool = False,
+        condition_rows: int = 0,
     ) -> None:
         super().__init__()
         self.masked_input = masked_input
         self.edits_input = residual
-        in_dim = feature_dim * (2 if masked_input else 1)
+        self.condition_rows = condition_rows
+        in_dim = feature_dim * (2 if masked_input else 1) + condition_rows
         self.net = nn.Sequential(
             GatedConv(1, in_dim, channels, 15, norm=False),
             GatedConv(1, channels, channels * 2, 5, stride=2),
@@ -72,9 +93,12 @@ class GatedCNN1dGenerator(nn.Module):
             _start_at_zero(self.net[-1])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        stacked = _masked(x, mask, self.masked_input)
-        out = self.net(stacked.flatten(1, 2))
-        return out + _visible(x, mask, self.masked_input) if self.edits_input else out
+        x, mask, condition = _split_condition(x, mask, self.condition_rows)
+        stacked = _masked(x, mask, self.masked_input).flatten(1, 2)
+        if condition is not None:
+            stacked = torch.cat((stacked, condition), dim=1)
+        out = self.net(stacked)
+        return _pass_condition(out + _visible(x, mask, self.masked_input) if self.edits_input else out, condition)
 
 
 @GENERATORS.register("cyclegan_vc2")
@@ -97,16 +121,18 @@ class TwoOneTwoDGenerator(nn.Module):
         up_channels: tuple[int, int] = (128, 64),
         masked_input: bool = False,
         residual: bool = False,
+        condition_rows: int = 0,
     ) -> None:
         super().__init__()
         if feature_dim % 4:
             raise ValueError(f"feature_dim must be a multiple of 4, got {feature_dim}")
         self.masked_input = masked_input
         self.edits_input = residual
+        self.condition_rows = condition_rows
         self.feature_dim = feature_dim
         reduced = down_channels * (feature_dim // 4)
         self.down = nn.Sequential(
-            GatedConv(2, 2 if masked_input else 1, channels, (5, 15), norm=False),
+            GatedConv(2, (2 if masked_input else 1) + condition_rows, channels, (5, 15), norm=False),
             GatedConv(2, channels, down_channels, 5, stride=2),
             GatedConv(2, down_channels, down_channels, 5, stride=2),
         )
@@ -123,9 +149,13 @@ class TwoOneTwoDGenerator(nn.Module):
             _start_at_zero(self.up[-1])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.down(_masked(x, mask, self.masked_input))
+        x, mask, condition = _split_condition(x, mask, self.condition_rows)
+        stacked = _masked(x, mask, self.masked_input)
+        if condition is not None:  # each condition row as a channel, the same over all feature bins
+            stacked = torch.cat((stacked, condition.unsqueeze(2).expand(-1, -1, x.shape[1], -1)), dim=1)
+        h = self.down(stacked)
         batch, _, bins, frames = h.shape
         h = self.to_2d(self.residual(self.to_1d(h.reshape(batch, -1, frames))))
         h = h.reshape(batch, self.down_channels, bins, frames)
         out = self.up(h).squeeze(1)
-        return out + _visible(x, mask, self.masked_input) if self.edits_input else out
+        return _pass_condition(out + _visible(x, mask, self.masked_input) if self.edits_input else out, condition)
