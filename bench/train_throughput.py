@@ -39,6 +39,7 @@ from cycleaudio.tasks.base import cyclegan_recipe_class  # noqa: E402
 import cycleaudio.tasks.image.nets  # noqa: E402,F401  (registers the networks by name)
 import cycleaudio.tasks.music.nets  # noqa: E402,F401
 import cycleaudio.tasks.voice.nets  # noqa: E402,F401
+from cycleaudio.tasks.voice.features import CONDITION_ROWS  # noqa: E402
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 DEFAULT_RECIPES = ["vc_male2female", "vc_mask_male2female", "vc_vc3_male2female", "music_classical2pop",
@@ -72,7 +73,8 @@ def sample_shape(raw: dict[str, Any]) -> tuple[int, ...]:
     if raw["task"] == "voice":
         if f.get("kind") == "mel":
             return (f.get("n_mels", 80), f.get("crop_frames", 64))
-        return (f.get("envelope_dim", 36), f.get("crop_frames", 128))
+        rows = CONDITION_ROWS[f.get("condition", "none")]  # voicing / log-F0 rows below the envelope
+        return (f.get("envelope_dim", 36) + rows, f.get("crop_frames", 128))
     if raw["task"] == "music":
         channels = 2 if f.get("velocity") else 1
         return (channels, f.get("phrase_steps", 64), f.get("pitches", 84))
