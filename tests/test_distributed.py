@@ -74,8 +74,13 @@ def _first_moments(checkpoint: Path) -> list[torch.Tensor]:
 def test_gradients_match_after_one_step(tmp_path: Path) -> None:
     single = train(_recipe(1), tmp_path / "single", progress=False)
     _run_two_ranks(tmp_path / "ddp", 1)
-    for a, b in zip(_first_moments(single), _first_moments(tmp_path / "ddp"), strict=True):
-        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-3)
+    expected, distributed = _first_moments(single), _first_moments(tmp_path / "ddp")
+    # the two ranks sum their halves of the batch in another order, so elements that are differences of
+    # larger terms (or zero but for rounding) may differ in float32 by a small fraction of the largest
+    # gradient; a wrong average (a sum, or one rank's gradient alone) is off by the size of the values
+    tolerance = 1e-3 * max(float(a.abs().max()) for a in expected)
+    for a, b in zip(expected, distributed, strict=True):
+        torch.testing.assert_close(a, b, atol=tolerance, rtol=1e-3)
 
 
 def _max_gap(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
