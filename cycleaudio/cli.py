@@ -88,6 +88,8 @@ def preprocess(recipe: str, out: Path | None, overrides: tuple[str, ...], quiet:
 @click.option("--vocoder", type=click.Path(path_type=Path), help="Voice (mel models): vocoder checkpoint or griffin-lim.")
 @click.option("--statistics-only", is_flag=True, default=None,
               help="Voice: the identity in place of the generator (per-speaker statistics only), a baseline.")
+@click.option("--strength", type=float, help="Voice: how much of the generator's edit to apply: 0 = statistics "
+              "only, 1 = the full conversion (default), between them a smaller edit.")
 @click.option("--f0-method", type=click.Choice(["harvest", "dio", "fast"]),
               help="Voice (WORLD models): F0 analysis (default: the recipe's features.f0_method).")
 @click.option("--binarize", type=click.Choice(["threshold", "density"]), help="Music: threshold or density (as many notes per phrase as the source; default: the recipe's).")

@@ -18,7 +18,8 @@ from cycleaudio.runner import get_task, load_bundle
 from cycleaudio.cli import main
 from cycleaudio.tasks.base import parse_options
 from cycleaudio.tasks.voice.audio import read_audio
-from cycleaudio.tasks.voice.convert import convert_envelope, convert_frames, statistics_only, world_settings
+from cycleaudio.tasks.voice.convert import (convert_envelope, convert_frames, statistics_only, with_strength,
+                                           world_settings)
 from cycleaudio.tasks.voice.world import WorldFrames, analyze, synthesize
 
 from .voice_data import write_speaker
@@ -158,6 +159,37 @@ def test_convert_statistics_only_then_evaluate_with_baseline(trained: dict[str, 
                                    "--baseline", str(root / "nowhere")])
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
     assert missing.output.count("\n") == 1
+
+
+def test_strength_scales_the_generators_edit_between_the_statistics_and_the_full_conversion(
+        trained: dict[str, Path]) -> None:
+    bundle = load_bundle(trained["exp"], "cpu")
+    rng = np.random.default_rng(3)
+    frames = WorldFrames(np.where(rng.uniform(size=48) < 0.7, 110.0, 0.0), rng.normal(size=(48, 16)),
+                         rng.uniform(size=(48, 9)))
+    full, none = (convert_frames(b, "a2b", frames).envelope for b in (bundle, statistics_only(bundle)))
+    assert not np.allclose(full, none, atol=1e-3)
+    np.testing.assert_allclose(convert_frames(with_strength(bundle, 1.0), "a2b", frames).envelope, full, atol=1e-5)
+    np.testing.assert_allclose(convert_frames(with_strength(bundle, 0.0), "a2b", frames).envelope, none, atol=1e-5)
+    # the de-normalisation is affine, so half the edit lands halfway between the two conversions
+    half = convert_frames(with_strength(bundle, 0.5), "a2b", frames)
+    np.testing.assert_allclose(half.envelope, (full + none) / 2, atol=1e-5)
+    np.testing.assert_array_equal(half.f0, convert_frames(bundle, "a2b", frames).f0)  # F0: the same transform
+
+
+def test_strength_out_of_range_or_beside_statistics_only_is_a_one_line_error(trained: dict[str, Path]) -> None:
+    root, exp = trained["root"], trained["exp"]
+    runner = CliRunner()
+    for flags, message in ((["--strength", "3"], "--strength must be between 0 (statistics only) and 2, got 3"),
+                           (["--strength", "0.5", "--statistics-only"], "--statistics-only is --strength 0")):
+        result = runner.invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", "--quiet", *flags,
+                                      str(root / "eval_male"), str(root / "strength_out")])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert result.output.count("\n") == 1
+    assert not (root / "strength_out").exists()
+    result = runner.invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", "--quiet", "--strength", "0.5",
+                                  str(root / "eval_male"), str(root / "strength_out")])
+    assert result.exit_code == 0 and sorted(p.name for p in (root / "strength_out").iterdir()) == ["s0010.wav", "s0011.wav"]
 
 
 def test_out_of_domain_voices_are_flagged_and_refused_with_strict(trained: dict[str, Path]) -> None:

@@ -2,17 +2,19 @@
 # The main job on the built-in synthetic voices: no download, minutes on a laptop CPU.
 #
 #   bash egs/builtin_voices/run.sh [--stage N] [--stop_stage N] [--recipe vc_builtin_quick] [--set KEY=VALUE ...]
+#                                  [--strengths "0.5 0.75 1"]
 #
 # Stages: 0 write the built-in voices (train: non-parallel; valid and eval: parallel, different sentences),
 #         1 train (male A -> female B; validation MCD against the female speaker on the 4 validation
-#         sentences every 250 steps in train.log, the best checkpoint kept), 2 convert the male evaluation
-#         sentences (with the best checkpoint, and statistics-only: the identity in place of the
+#         sentences every 250 steps in train.log, the best checkpoint kept), 2 pick the edit strength
+#         (convert --strength) of the best checkpoint on the same validation sentences, then convert the
+#         male evaluation sentences with both (and statistics-only: the identity in place of the
 #         generator), 3 evaluate against the female speaker saying the same sentences: the
 #         unconverted male speech, the statistics-only and the model's conversions, 4 the HTML report of the
 #         run and the results (exp/builtin_voices/report/index.html).
 set -euo pipefail
 
-stage=0; stop_stage=4; recipe=vc_builtin_quick; exp=exp/builtin_voices
+stage=0; stop_stage=4; recipe=vc_builtin_quick; exp=exp/builtin_voices; strengths="0.5 0.75 1"
 overrides=()
 . "$(dirname "$0")/../parse_options.sh"
 [ ${#positional[@]} -eq 0 ] || { echo "unexpected argument ${positional[0]}" >&2; exit 2; }
@@ -33,9 +35,20 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  echo "stage 2: converting male -> female"
-  cycleaudio convert --model "${exp}/model" --checkpoint best --direction a2b --overwrite "${data}/eval/male" \
-    "${exp}/converted"
+  echo "stage 2: the edit strength on the validation sentences, then converting male -> female"
+  for strength in $strengths; do
+    cycleaudio convert --model "${exp}/model" --checkpoint best --direction a2b --overwrite --quiet \
+      --strength "$strength" "${data}/valid/male" "${exp}/strength/${strength}" > /dev/null
+    cycleaudio evaluate "${exp}/strength/${strength}" "${data}/valid/female" --quiet \
+      --json "${exp}/strength/${strength}.json" > /dev/null
+  done
+  strength=$(python -c 'import json, sys
+scores = {s: json.load(open(f"{sys.argv[1]}/{s}.json"))["converted"]["mcd_db"] for s in sys.argv[2:]}
+print("\n".join(f"strength {s}: validation MCD {m:.3f} dB" for s, m in scores.items()), file=sys.stderr)
+print(min(scores, key=scores.get))' "${exp}/strength" $strengths)
+  echo "converting with strength $strength (the lowest validation MCD)"
+  cycleaudio convert --model "${exp}/model" --checkpoint best --direction a2b --overwrite --strength "$strength" \
+    "${data}/eval/male" "${exp}/converted"
   cycleaudio convert --model "${exp}/model" --direction a2b --overwrite --statistics-only "${data}/eval/male" \
     "${exp}/statistics_only"
 fi

@@ -29,7 +29,7 @@ from ...page import Page
 from ..base import ConvertOptions, CycleGANTask, EvaluateOptions, OnnxInputs, ReportInputs, cyclegan_recipe_class
 from . import nets  # noqa: F401  (registers the voice networks)
 from .audio import AUDIO_SUFFIXES, read_audio, write_audio
-from .convert import convert_frames, convert_voice_files, statistics_only, world_settings
+from .convert import convert_frames, convert_voice_files, statistics_only, with_strength, world_settings
 from .domain_check import check_frames, mel_checker
 from .features import (
     CONDITION_ROWS,
@@ -130,13 +130,16 @@ class VoiceFeatures(WorldSettings, MelSettings):
 class VoiceConvertOptions(ConvertOptions):
     """``workers``: analysis/synthesis processes (default: all cores); ``vocoder``: mel models only,
     a vocoder checkpoint or griffin-lim; ``statistics_only``: the identity in place of the generator
-    (the statistics-only baseline, see :func:`.convert.statistics_only`); ``f0_method``: WORLD models
+    (the statistics-only baseline, see :func:`.convert.statistics_only`); ``strength``: how much of the
+    generator's edit to apply (0 statistics only, 1 the full conversion, see :class:`.convert.ScaledEdit`);
+    ``f0_method``: WORLD models
     only, overrides the recipe's F0 analysis; ``piece_seconds``: the longest piece of a long recording
     converted in one pass (default :data:`.chunks.MAX_SECONDS`)."""
 
     workers: int | None = None
     vocoder: str | None = None
     statistics_only: bool = False
+    strength: float = 1.0
     f0_method: str | None = None
     piece_seconds: float | None = None
 
@@ -302,8 +305,12 @@ class VoiceTask(CycleGANTask):
     # ------------------------------------------------------------------ conversion and evaluation
     def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path,
                 options: VoiceConvertOptions) -> JobReport:
+        if options.statistics_only and options.strength != 1.0:
+            raise CycleAudioError("--statistics-only is --strength 0: give one of them")
         if options.statistics_only:
             bundle = statistics_only(bundle)
+        elif options.strength != 1.0:
+            bundle = with_strength(bundle, options.strength)
         stats = bundle.statistics[bundle.domains(direction)[0]]
         if bundle.recipe.features.kind == "mel":
             if options.f0_method:

@@ -102,6 +102,34 @@ def statistics_only(bundle: ModelBundle) -> ModelBundle:
     return dataclasses.replace(bundle, g_ab=nn.Identity(), g_ba=nn.Identity())
 
 
+#: the range ``convert --strength`` accepts (above 1 exaggerates the learned edit)
+STRENGTH_RANGE = (0.0, 2.0)
+
+
+class ScaledEdit(nn.Module):
+    """A generator whose change to its input is scaled: ``x + strength * (generator(x) - x)``.
+
+    GAN generators edit more than the evidence supports: part of each edit is the adversarial game's
+    noise, which a distance to the target speaker (MCD) counts against it.  Shrinking the edit keeps its
+    direction and trims that noise; 0 gives the statistics-only conversion, 1 the generator's own."""
+
+    def __init__(self, generator: nn.Module, strength: float) -> None:
+        super().__init__()
+        self.generator, self.strength = generator, strength
+        self.time_multiple = getattr(generator, "time_multiple", 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.strength * (self.generator(x) - x)
+
+
+def with_strength(bundle: ModelBundle, strength: float) -> ModelBundle:
+    """``bundle`` converting with :class:`ScaledEdit` generators of ``strength``."""
+    low, high = STRENGTH_RANGE
+    if not low <= strength <= high:
+        raise CycleAudioError(f"--strength must be between {low:g} (statistics only) and {high:g}, got {strength:g}")
+    return dataclasses.replace(bundle, g_ab=ScaledEdit(bundle.g_ab, strength), g_ba=ScaledEdit(bundle.g_ba, strength))
+
+
 def convert_envelope(bundle: ModelBundle, direction: str, envelope: np.ndarray, f0: np.ndarray) -> np.ndarray:
     """(T, D) source coded envelope and its (T,) F0 -> (T, D) converted envelope."""
     return convert_features(bundle, direction, envelope, "envelope", f0)
