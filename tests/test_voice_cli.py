@@ -181,7 +181,7 @@ def test_strength_out_of_range_or_beside_statistics_only_is_a_one_line_error(tra
     root, exp = trained["root"], trained["exp"]
     runner = CliRunner()
     for flags, message in ((["--strength", "3"], "--strength must be between 0 (statistics only) and 2, got 3"),
-                           (["--strength", "0.5", "--statistics-only"], "--statistics-only is --strength 0")):
+                           (["--strength", "1", "--statistics-only"], "--statistics-only is --strength 0")):
         result = runner.invoke(main, ["convert", "--model", str(exp), "--direction", "a2b", "--quiet", *flags,
                                       str(root / "eval_male"), str(root / "strength_out")])
         assert result.exit_code == 2 and message in result.output, result.output

@@ -131,7 +131,8 @@ class VoiceConvertOptions(ConvertOptions):
     """``workers``: analysis/synthesis processes (default: all cores); ``vocoder``: mel models only,
     a vocoder checkpoint or griffin-lim; ``statistics_only``: the identity in place of the generator
     (the statistics-only baseline, see :func:`.convert.statistics_only`); ``strength``: how much of the
-    generator's edit to apply (0 statistics only, 1 the full conversion, see :class:`.convert.ScaledEdit`);
+    generator's edit to apply (0 statistics only, None or 1 the full conversion, see
+    :class:`.convert.ScaledEdit`);
     ``f0_method``: WORLD models
     only, overrides the recipe's F0 analysis; ``piece_seconds``: the longest piece of a long recording
     converted in one pass (default :data:`.chunks.MAX_SECONDS`)."""
@@ -139,7 +140,7 @@ class VoiceConvertOptions(ConvertOptions):
     workers: int | None = None
     vocoder: str | None = None
     statistics_only: bool = False
-    strength: float = 1.0
+    strength: float | None = None
     f0_method: str | None = None
     piece_seconds: float | None = None
 
@@ -305,11 +306,11 @@ class VoiceTask(CycleGANTask):
     # ------------------------------------------------------------------ conversion and evaluation
     def convert(self, bundle: ModelBundle, direction: str, source: Path, target: Path,
                 options: VoiceConvertOptions) -> JobReport:
-        if options.statistics_only and options.strength != 1.0:
+        if options.statistics_only and options.strength is not None:
             raise CycleAudioError("--statistics-only is --strength 0: give one of them")
         if options.statistics_only:
             bundle = statistics_only(bundle)
-        elif options.strength != 1.0:
+        elif options.strength is not None:
             bundle = with_strength(bundle, options.strength)
         stats = bundle.statistics[bundle.domains(direction)[0]]
         if bundle.recipe.features.kind == "mel":
