@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e  # runs the real training and CLI entry points
 
 def _recipe(steps: int):
     raw = tensor_recipe()
-    raw["loss"].update(pool_size=3, d_input_noise=0.1)
+    raw["loss"].update(pool_size=3, d_input_noise=0.1, d_augment=["translation", "cutout"])
     raw["optim"].update(g_lr=1e-5, d_lr=1e-5)
     raw["train"].update(steps=steps, batch_size=4, checkpoint_every=steps)
     return resolve_recipe(raw, "test")

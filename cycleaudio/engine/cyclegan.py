@@ -13,6 +13,7 @@ each switched on by the recipe's ``loss`` section:
   A u B u C); their generator-side term is included unless ``mixed_generator_term`` is false;
 * half-normal noise on every discriminator input (``d_input_noise``), the same draw for real and fake;
 * a history pool of fakes (``pool_size``);
+* differentiable shifts and cut-outs of every discriminator input (``d_augment``, see ``engine.augment``);
 * filling-in-frames masks (``mask_max_frames``, MaskCycleGAN-VC): a random run of frames is hidden
   from the generator in the forward pass, the cycle pass sees all frames.
 """
@@ -26,6 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..registry import DISCRIMINATORS, GENERATORS
+from .augment import augment
 from .distributed import DistributedContext
 from .losses import ADVERSARIAL_LOSSES, gradient_penalty
 from .pool import HistoryPool
@@ -124,6 +126,19 @@ class CycleGAN(nn.Module):
         noise = self._local(noise, inputs[0])
         return [x + noise for x in inputs]
 
+    def _augmented(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` shifted and cut as ``d_augment`` says, each sample with its own draw (made for the global
+        batch, so every rank of a distributed run sees its slice of one draw)."""
+        if not self.cfg.d_augment:
+            return x
+        batch = self._global_shape(x)[0]
+
+        def draw(high: int, count: int) -> torch.Tensor:
+            values = torch.randint(0, high, (batch, count), generator=self.noise)
+            return values[self.context.local_slice(batch)]
+
+        return augment(x, self.cfg.d_augment, draw)
+
     def _pooled(self, pool: HistoryPool, fakes: torch.Tensor) -> torch.Tensor:
         """The pool works on the global batch (identically on every rank); each rank keeps its slice."""
         if pool.size == 0:
@@ -136,7 +151,7 @@ class CycleGAN(nn.Module):
 
     def _judge(self, name: str, x: torch.Tensor) -> torch.Tensor:
         (noisy,) = self._noisy(x)
-        return self.discriminators[name](noisy)
+        return self.discriminators[name](self._augmented(noisy))
 
     # ------------------------------------------------------------------ generator side
     def generator_loss(self, real_a: torch.Tensor, real_b: torch.Tensor, step: int
@@ -169,7 +184,7 @@ class CycleGAN(nn.Module):
 
     # ------------------------------------------------------------------ discriminator side
     def _d_term(self, name: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        real, fake = self._noisy(real, fake)
+        real, fake = (self._augmented(x) for x in self._noisy(real, fake))
         critic = self.discriminators[name]
         loss = self.adversarial.discriminator(critic(real), critic(fake))
         if getattr(self.adversarial, "needs_gradient_penalty", False):

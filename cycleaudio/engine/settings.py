@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..config import ComponentConfig
+from .augment import AUGMENTATIONS
 
 
 def check_rate(name: str, value: float) -> None:
@@ -52,6 +53,7 @@ class LossConfig:
     lambda_two_step: float = 1.0
     pool_size: int = 0
     d_input_noise: float = 0.0
+    d_augment: list[str] = field(default_factory=list)
     mixed: Literal["none", "partial", "full"] = "none"
     lambda_mixed: float = 1.0
     mixed_generator_term: bool = True
@@ -64,6 +66,9 @@ class LossConfig:
             check_rate(name, getattr(self, name))
         if self.pool_size < 0 or self.mask_max_frames < 0:
             raise ValueError("pool_size and mask_max_frames must be >= 0")
+        unknown = sorted(set(self.d_augment) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"d_augment: unknown {', '.join(unknown)} (choose from {', '.join(AUGMENTATIONS)})")
         if not (math.isfinite(self.bce_on_weight) and self.bce_on_weight > 0):
             raise ValueError("bce_on_weight must be > 0 (1: unweighted binary cross-entropy)")
 
