@@ -3,7 +3,7 @@
 With a few dozen utterances (or a few hundred images) per domain a discriminator learns its training
 set by heart within hundreds of steps; from then on it wins easily and tells the generators little that
 holds beyond those files.  Shifting every input it judges along its time (or image) axes and blanking one
-box of it, real and fake alike and with a fresh draw each time, keeps it from memorising without
+box of it, real and fake alike and with a fresh draw each time, makes memorising much harder without
 changing the question it answers: an augmentation applied to both sides leaves equal distributions
 equal.  The augmentation is differentiable, so the generators learn through it (it is applied on their
 side of the game too, otherwise they would be judged on inputs the discriminator never trains on).
