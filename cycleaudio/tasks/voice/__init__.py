@@ -132,10 +132,9 @@ class VoiceConvertOptions(ConvertOptions):
     a vocoder checkpoint or griffin-lim; ``statistics_only``: the identity in place of the generator
     (the statistics-only baseline, see :func:`.convert.statistics_only`); ``strength``: how much of the
     generator's edit to apply (0 statistics only, None or 1 the full conversion, see
-    :class:`.convert.ScaledEdit`);
-    ``f0_method``: WORLD models
-    only, overrides the recipe's F0 analysis; ``piece_seconds``: the longest piece of a long recording
-    converted in one pass (default :data:`.chunks.MAX_SECONDS`)."""
+    :class:`.convert.ScaledEdit`); ``f0_method``: WORLD models only, overrides the recipe's F0
+    analysis; ``piece_seconds``: the longest piece of a long recording converted in one pass (default
+    :data:`.chunks.MAX_SECONDS`)."""
 
     workers: int | None = None
     vocoder: str | None = None
