@@ -1,6 +1,6 @@
 """The library entry points behind every CLI command, usable from notebooks and tests.
 
-``train``, ``preprocess``, ``convert``, ``evaluate``, ``export`` mirror the CLI commands one to one;
+``train``, ``preprocess``, ``convert``, ``choose_strength``, ``evaluate``, ``export`` mirror the CLI commands one to one;
 ``load`` gives a converter of in-memory inputs for notebooks; every error a user can cause is a :class:`~cycleaudio.errors.CycleAudioError` with a one-line message.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from html import escape as html_escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from . import reporting, runner
 from .engine.bundle import check_direction
@@ -70,6 +70,19 @@ def load(model: str | Path, device: str = "auto", checkpoint: str = "latest") ->
     music: ``transfer(midi)``, images: ``translate(image)``), so a notebook needs no files."""
     bundle = runner.load_bundle(model, device, checkpoint)
     return runner.get_task(bundle.recipe.task).converter(bundle)
+
+
+def choose_strength(model: str | Path, strengths: Sequence[float] = (0.5, 0.75, 1.0), checkpoint: str = "best",
+                    device: str = "auto") -> Any:
+    """Voice: the validation MCD of a trained model converting at each edit strength (``convert
+    --strength``), on the files its training held out and their references; ``.best`` is the strength to
+    convert with.  The model's recipe must have validated with ``data.valid_reference``."""
+    bundle = runner.load_bundle(model, device, checkpoint)
+    choose = getattr(runner.get_task(bundle.recipe.task), "choose_strength", None)
+    if choose is None:
+        raise CycleAudioError(f"{bundle.source_path}: the edit strength applies to voice models, "
+                              f"this is a {bundle.recipe.task} model")
+    return choose(bundle, tuple(strengths))
 
 
 def detect_task(folder: Path) -> str:

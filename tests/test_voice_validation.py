@@ -1,7 +1,10 @@
-"""Voice validation during training: held-out files, scores in train.log and TensorBoard, best.pt."""
+"""Voice validation during training: held-out files, scores in train.log and TensorBoard, best.pt; the edit
+strength chosen afterwards on the same files."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from cycleaudio.cli import main
 from cycleaudio.engine.checkpoint import BEST_FILE
+from cycleaudio.errors import CycleAudioError
 from cycleaudio.runner import get_task, load_bundle, load_recipe
+from cycleaudio.tasks.voice.convert import statistics_only
 from cycleaudio.tasks.voice.validation import hash_order, split_off
 
 from .voice_data import write_speaker
@@ -41,11 +46,17 @@ def _train(root: Path, exp: Path, *sets: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_validation_against_references_logs_scores_and_keeps_best(voices: Path) -> None:
+@pytest.fixture(scope="module")
+def validated(voices: Path) -> Path:
+    """An experiment that validated against parallel references (MCD criterion)."""
     exp = voices / "exp"
     _train(voices, exp, f"data.valid_a={voices / 'eval_male'}", f"data.valid_b={voices / 'eval_female'}",
            f"data.valid_reference={voices / 'eval_female'}", "train.valid_criterion=mcd")
+    return exp
 
+
+def test_validation_against_references_logs_scores_and_keeps_best(voices: Path, validated: Path) -> None:
+    exp = validated
     lines = [line for line in (exp / "train.log").read_text().splitlines() if " valid step " in line]
     assert len(lines) == 2 and " valid step 2 " in lines[0] and " valid step 4 " in lines[1]
     assert not any("still copy their input" in line for line in lines)  # a plain generator never starts there
@@ -114,3 +125,38 @@ def test_builtin_voices_validate_on_their_own_sentences(tmp_path: Path) -> None:
     evaluation = {p.name for p in (held_out[0].parent.parent.parent / "eval" / "male").iterdir()}
     assert len(evaluation) == 8 and not evaluation & {p.name for p in held_out}  # best.pt is scored on others
     assert {p.parent.parent.name for p in training} == {"train"}
+
+
+def test_choose_strength_scores_each_strength_on_the_validation_files(voices: Path, validated: Path) -> None:
+    scores_file = voices / "strength.json"
+    result = CliRunner().invoke(main, ["choose-strength", "--model", str(validated), "--strengths", "0, 0.5 1 1",
+                                       "--quiet", "--json", str(scores_file)])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(scores_file.read_text())["mcd_db"]
+    assert list(scores) == ["0.0", "0.5", "1.0"]  # in the order given, the repeat dropped
+    best_record = torch.load(validated / BEST_FILE, weights_only=True)["best"]
+    assert scores["1.0"] == pytest.approx(best_record["value"], abs=1e-4)  # the model as training validated it
+    assert scores["0.0"] != pytest.approx(scores["1.0"], abs=1e-3)  # 0 is the statistics only, not the model
+    chosen = min(scores, key=scores.get)
+    assert result.stdout.strip() == f"{float(chosen):g}"  # stdout: the strength alone, for scripts
+    assert f"strength 0.5: validation MCD {scores['0.5']:.3f} dB" in result.stderr
+
+    bundle = load_bundle(validated, "cpu", which="best")
+    statistics_only_mcd = get_task("voice").validator(bundle.recipe)(statistics_only(bundle))["mcd"]
+    assert scores["0.0"] == pytest.approx(statistics_only_mcd, abs=1e-6)
+
+
+def test_choose_strength_needs_references_and_sane_strengths(validated: Path) -> None:
+    bundle = load_bundle(validated, "cpu", which="best")
+    task = get_task("voice")
+    unreferenced = dataclasses.replace(bundle.recipe, data=dataclasses.replace(bundle.recipe.data, valid_reference=""))
+    with pytest.raises(CycleAudioError, match="no data.valid_reference"):
+        task.choose_strength(dataclasses.replace(bundle, recipe=unreferenced), (1.0,))
+    unvalidated = dataclasses.replace(bundle.recipe, train=dataclasses.replace(bundle.recipe.train, valid_every=0))
+    with pytest.raises(CycleAudioError, match="held out no validation files"):
+        task.choose_strength(dataclasses.replace(bundle, recipe=unvalidated), (1.0,))
+
+    for strengths, message in (("0.5 x", "'x' is not a number"), (" , ", "at least one strength"),
+                               ("0.5 3", "must be between 0")):
+        result = CliRunner().invoke(main, ["choose-strength", "--model", str(validated), "--strengths", strengths])
+        assert result.exit_code == 2 and message in result.output, result.output

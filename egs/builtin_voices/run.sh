@@ -6,10 +6,10 @@
 #
 # Stages: 0 write the built-in voices (train: non-parallel; valid and eval: parallel, different sentences),
 #         1 train (male A -> female B; validation MCD against the female speaker on the 4 validation
-#         sentences every 250 steps in train.log, the best checkpoint kept), 2 pick the edit strength
-#         (convert --strength) of the best checkpoint on the same validation sentences, then convert the
-#         male evaluation sentences with both (and statistics-only: the identity in place of the
-#         generator), 3 evaluate against the female speaker saying the same sentences: the
+#         sentences every 250 steps in train.log, the best checkpoint kept), 2 choose the edit strength
+#         (convert --strength) of the best checkpoint on the same validation sentences (cycleaudio
+#         choose-strength), then convert the male evaluation sentences with both (and statistics-only:
+#         the identity in place of the generator), 3 evaluate against the female speaker saying the same sentences: the
 #         unconverted male speech, the statistics-only and the model's conversions, 4 the HTML report of the
 #         run and the results (exp/builtin_voices/report/index.html).
 set -euo pipefail
@@ -36,16 +36,7 @@ fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   echo "stage 2: the edit strength on the validation sentences, then converting male -> female"
-  for strength in $strengths; do
-    cycleaudio convert --model "${exp}/model" --checkpoint best --direction a2b --overwrite --quiet \
-      --strength "$strength" "${data}/valid/male" "${exp}/strength/${strength}" > /dev/null
-    cycleaudio evaluate "${exp}/strength/${strength}" "${data}/valid/female" --quiet \
-      --json "${exp}/strength/${strength}.json" > /dev/null
-  done
-  strength=$(python -c 'import json, sys
-scores = {s: json.load(open(f"{sys.argv[1]}/{s}.json"))["converted"]["mcd_db"] for s in sys.argv[2:]}
-print("\n".join(f"strength {s}: validation MCD {m:.3f} dB" for s, m in scores.items()), file=sys.stderr)
-print(min(scores, key=scores.get))' "${exp}/strength" $strengths)
+  strength=$(cycleaudio choose-strength --model "${exp}/model" --strengths "$strengths" --json "${exp}/strength.json")
   echo "converting with strength $strength (the lowest validation MCD)"
   cycleaudio convert --model "${exp}/model" --checkpoint best --direction a2b --overwrite --strength "$strength" \
     "${data}/eval/male" "${exp}/converted"

@@ -3,16 +3,20 @@
 #
 #   bash egs/vcc2016/run.sh DATA_ROOT [--stage N] [--stop_stage N] [--src SM1] [--tgt TF1]
 #                                     [--recipe vc_male2female] [--set KEY=VALUE ...]
+#                                     [--strengths "0.25 0.5 0.75 1"]
 #
 # DATA_ROOT holds SF1/ SM1/ TF1/ TM1/ with 100001-100030.wav (training) and 200001-200005.wav (evaluation).
 # Stages: 0 prepare lists (source odd ids, target even ids: non-parallel), 1 features + statistics,
-#         2 train, 3 convert 200001-200005 (with the model, and statistics-only: the identity in place of
-#         the generator), 4 evaluate against the parallel target files: unconverted, statistics-only and
-#         converted rows.
+#         2 train (a recipe that validates, e.g. vc_cpu_hour, holds out some training files and scores
+#         its source ones against the target speaker's recordings of the same ids: validation MCD,
+#         best.pt), 3 convert 200001-200005 (and statistics-only: the identity in place of the
+#         generator): with best.pt at the edit strength (convert --strength) of the lowest validation
+#         MCD when the recipe validates (cycleaudio choose-strength), else with the last checkpoint,
+#         4 evaluate against the parallel target files: unconverted, statistics-only and converted rows.
 # Extra --set values go to the recipe (e.g. --set train.steps=2000 for a short budget).
 set -euo pipefail
 
-stage=0; stop_stage=4; src=SM1; tgt=TF1; recipe=vc_male2female; exp=exp/vcc2016
+stage=0; stop_stage=4; src=SM1; tgt=TF1; recipe=vc_male2female; exp=exp/vcc2016; strengths="0.25 0.5 0.75 1"
 overrides=()
 . "$(dirname "$0")/../parse_options.sh"
 [ ${#positional[@]} -eq 1 ] || { echo "usage: $0 DATA_ROOT [options]; see $0 --help" >&2; exit 2; }
@@ -21,7 +25,9 @@ data_root=${positional[0]}
 pair=${src}_to_${tgt}
 lists=${exp}/${pair}/data
 model_dir=${exp}/${pair}/model
-set_data=(--set "data.domain_a=${lists}/train_${src}" --set "data.domain_b=${lists}/train_${tgt}")
+# the target speaker also recorded the source's (odd) training ids: references for validation
+set_data=(--set "data.domain_a=${lists}/train_${src}" --set "data.domain_b=${lists}/train_${tgt}"
+          --set "data.valid_reference=${data_root}/${tgt}" --set "train.valid_criterion=mcd")
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "stage 0: training lists (${src}: odd ids, ${tgt}: even ids) and evaluation lists"
@@ -53,7 +59,16 @@ fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "stage 3: converting ${src} evaluation utterances"
-  cycleaudio convert --model "$model_dir" --direction a2b --overwrite "${lists}/eval_${src}" "${exp}/${pair}/converted"
+  if [ -f "${model_dir}/checkpoints/best.pt" ]; then
+    strength=$(cycleaudio choose-strength --model "$model_dir" --strengths "$strengths" \
+      --json "${exp}/${pair}/strength.json")
+    echo "converting with best.pt at strength ${strength} (the lowest validation MCD)"
+    cycleaudio convert --model "$model_dir" --checkpoint best --strength "$strength" --direction a2b --overwrite \
+      "${lists}/eval_${src}" "${exp}/${pair}/converted"
+  else
+    echo "converting with the last checkpoint (the recipe does not validate: no best.pt)"
+    cycleaudio convert --model "$model_dir" --direction a2b --overwrite "${lists}/eval_${src}" "${exp}/${pair}/converted"
+  fi
   cycleaudio convert --model "$model_dir" --direction a2b --overwrite --statistics-only "${lists}/eval_${src}" \
     "${exp}/${pair}/statistics_only"
 fi

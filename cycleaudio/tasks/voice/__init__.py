@@ -46,6 +46,7 @@ from .mel import MelSettings, extract_mels, mel_settings, mel_statistics
 from .mel_convert import MEL_KEY, MelConverter, check_world_vocoder, mel_pipeline, recipe_vocoder, vocoder_spec
 from .metrics import evaluate_voice, format_voice_evaluation
 from .report import voice_figure, voice_report
+from .strength import StrengthChoice, check_choosable, choose_strength
 from .synthetic import DATASET_VERSION, SPEAKERS, write_builtin_voices
 from .validation import (
     VoiceValidation,
@@ -263,6 +264,12 @@ class VoiceTask(CycleGANTask):
             references, rate = read_references(folder, [u.name for u in utterances["a"]])
         return VoiceValidation(recipe, utterances["a"], utterances["b"], references, rate,
                                lambda bundle, direction: self._sample_converter(recipe, bundle, direction))
+
+    def choose_strength(self, bundle: ModelBundle, strengths: tuple[float, ...]) -> StrengthChoice:
+        """Validation MCD of ``bundle`` at each edit strength, on the files its training validated on
+        (see :mod:`.strength`)."""
+        check_choosable(bundle)
+        return choose_strength(bundle, strengths, self.validator(bundle.recipe))
 
     # ------------------------------------------------------------------ samples during training
     def _samples(self, recipe: Any, domain: str) -> list[tuple[str, np.ndarray, Any]]:
