@@ -72,11 +72,17 @@ def load(model: str | Path, device: str = "auto", checkpoint: str = "latest") ->
     return runner.get_task(bundle.recipe.task).converter(bundle)
 
 
-def choose_strength(model: str | Path, strengths: Sequence[float] = (0.5, 0.75, 1.0), checkpoint: str = "best",
+#: the edit strengths ``choose_strength`` tries when given none
+DEFAULT_STRENGTHS = (0.5, 0.75, 1.0)
+
+
+def choose_strength(model: str | Path, strengths: Sequence[float] | None = None, checkpoint: str = "best",
                     device: str = "auto") -> Any:
     """Voice: the validation MCD of a trained model converting at each edit strength (``convert
-    --strength``), on the files its training held out and their references; ``.best`` is the strength to
-    convert with.  The model's recipe must have validated with ``data.valid_reference``."""
+    --strength``; default :data:`DEFAULT_STRENGTHS`), on the files its training held out and their
+    references: a ``StrengthChoice`` whose ``.best`` is the strength to convert with.  The model's
+    recipe must have validated with ``data.valid_reference``."""
+    strengths = DEFAULT_STRENGTHS if strengths is None else strengths
     bundle = runner.load_bundle(model, device, checkpoint)
     choose = getattr(runner.get_task(bundle.recipe.task), "choose_strength", None)
     if choose is None:

@@ -151,8 +151,7 @@ def choose_strength(model: Path, checkpoint: str, strengths: tuple[float, ...] |
     from . import api
 
     set_quiet(quiet)
-    choice = api.choose_strength(model, **({"strengths": strengths} if strengths else {}), checkpoint=checkpoint,
-                                 device=device)
+    choice = api.choose_strength(model, strengths, checkpoint=checkpoint, device=device)
     click.echo("\n".join(choice.lines()), err=True)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

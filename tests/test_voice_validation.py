@@ -12,6 +12,7 @@ import torch
 from click.testing import CliRunner
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from cycleaudio import api
 from cycleaudio.cli import main
 from cycleaudio.engine.checkpoint import BEST_FILE
 from cycleaudio.errors import CycleAudioError
@@ -147,6 +148,7 @@ def test_choose_strength_scores_each_strength_on_the_validation_files(voices: Pa
 
 
 def test_choose_strength_needs_references_and_sane_strengths(validated: Path) -> None:
+    assert list(api.choose_strength(validated, device="cpu").mcd_db) == list(api.DEFAULT_STRENGTHS)
     bundle = load_bundle(validated, "cpu", which="best")
     task = get_task("voice")
     unreferenced = dataclasses.replace(bundle.recipe, data=dataclasses.replace(bundle.recipe.data, valid_reference=""))

@@ -19,6 +19,7 @@ from ...errors import CycleAudioError
 from ...progress import tqdm
 from .convert import with_strength
 
+
 @dataclass
 class StrengthChoice:
     """Validation MCD [dB] of each strength tried, and the strength with the lowest."""
