@@ -115,20 +115,18 @@ def convert(model: Path, direction: str, source: Path, target: Path, device: str
         sys.exit(1)
 
 
-def _strengths(_context: click.Context, _parameter: click.Parameter, text: str | None) -> tuple[float, ...] | None:
+def parse_strengths(text: str) -> tuple[float, ...]:
     """``"0.5 0.75 1"`` (spaces or commas) -> the strengths in the order given, without repeats."""
-    if text is None:
-        return None
     values: list[float] = []
     for word in text.replace(",", " ").split():
         try:
             value = float(word)
         except ValueError:
-            raise click.BadParameter(f"{word!r} is not a number") from None
+            raise CycleAudioError(f"--strengths: {word!r} is not a number") from None
         if value not in values:
             values.append(value)
     if not values:
-        raise click.BadParameter('give at least one strength, e.g. "0.5 0.75 1"')
+        raise CycleAudioError('--strengths: give at least one strength, e.g. "0.5 0.75 1"')
     return tuple(values)
 
 
@@ -136,13 +134,13 @@ def _strengths(_context: click.Context, _parameter: click.Parameter, text: str |
 @click.option("--model", required=True, type=click.Path(path_type=Path), help="Experiment folder or checkpoint.")
 @click.option("--checkpoint", type=click.Choice(["latest", "best"]), default="best", show_default=True,
               help="Which checkpoint of an experiment folder.")
-@click.option("--strengths", callback=_strengths, metavar='"S1 S2 ..."',
+@click.option("--strengths", metavar='"S1 S2 ..."',
               help="Edit strengths to try (default: 0.5 0.75 1).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the scores as JSON here.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
-def choose_strength(model: Path, checkpoint: str, strengths: tuple[float, ...] | None, device: str,
+def choose_strength(model: Path, checkpoint: str, strengths: str | None, device: str,
                     json_path: Path | None, quiet: bool) -> None:
     """Voice: the edit strength (convert --strength) with the lowest MCD on the model's validation files.
 
@@ -151,7 +149,8 @@ def choose_strength(model: Path, checkpoint: str, strengths: tuple[float, ...] |
     from . import api
 
     set_quiet(quiet)
-    choice = api.choose_strength(model, strengths, checkpoint=checkpoint, device=device)
+    choice = api.choose_strength(model, parse_strengths(strengths) if strengths is not None else None,
+                                 checkpoint=checkpoint, device=device)
     click.echo("\n".join(choice.lines()), err=True)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

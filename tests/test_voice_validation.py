@@ -162,3 +162,4 @@ def test_choose_strength_needs_references_and_sane_strengths(validated: Path) ->
                                ("0.5 3", "must be between 0")):
         result = CliRunner().invoke(main, ["choose-strength", "--model", str(validated), "--strengths", strengths])
         assert result.exit_code == 2 and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output  # one line, no usage text

@@ -9,9 +9,9 @@
 #         sentences every 250 steps in train.log, the best checkpoint kept), 2 choose the edit strength
 #         (convert --strength) of the best checkpoint on the same validation sentences (cycleaudio
 #         choose-strength), then convert the male evaluation sentences with both (and statistics-only:
-#         the identity in place of the generator), 3 evaluate against the female speaker saying the same sentences: the
-#         unconverted male speech, the statistics-only and the model's conversions, 4 the HTML report of the
-#         run and the results (exp/builtin_voices/report/index.html).
+#         the identity in place of the generator), 3 evaluate against the female speaker saying the
+#         same sentences: the unconverted male speech, the statistics-only and the model's conversions,
+#         4 the HTML report of the run and the results (exp/builtin_voices/report/index.html).
 set -euo pipefail
 
 stage=0; stop_stage=4; recipe=vc_builtin_quick; exp=exp/builtin_voices; strengths="0.5 0.75 1"
